@@ -1,0 +1,4 @@
+//! Adapters: the ports implemented against real things (HTTP APIs, directories, files).
+
+pub mod alphavantage;
+pub mod ratelimit;

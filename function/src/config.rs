@@ -1,0 +1,233 @@
+//! Configuration from environment variables: typed, read once at start, and every bad
+//! value refused with the variable's name (and the value, unless it is a secret).
+
+use std::fmt;
+use std::time::Duration;
+
+/// A secret string (an API key). Its `Debug` and `Display` never show it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(s: impl Into<String>) -> Secret {
+        Secret(s.into())
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+
+    /// Replaces every occurrence of the secret in `text` (keys shorter than 4 characters
+    /// are not searched for: they would redact ordinary words).
+    pub fn redact(&self, text: &str) -> String {
+        if self.0.len() < 4 {
+            return text.to_string();
+        }
+        text.replace(&self.0, "***")
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(***)")
+    }
+}
+
+impl fmt::Display for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("***")
+    }
+}
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[error("configuration: {var}={value}: {why}")]
+pub struct ConfigError {
+    pub var: &'static str,
+    pub value: String,
+    pub why: String,
+}
+
+/// Where prices for price-based factors come from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PriceSource {
+    /// Market capitalisation / shares outstanding from OVERVIEW: one call per symbol.
+    Overview,
+    /// GLOBAL_QUOTE as well: two calls per symbol, a fresher price.
+    GlobalQuote,
+}
+
+#[derive(Clone, Debug)]
+pub struct Config {
+    pub api_key: Option<Secret>,
+    /// `None` means the real host (with a key) or the built-in simulator (without).
+    pub base_url: Option<String>,
+    pub rate_per_min: f64,
+    /// Whether ALPHA_VANTAGE_RATE_PER_MIN was set (else the default applies).
+    pub rate_is_explicit: bool,
+    pub max_workers: usize,
+    pub timeout: Duration,
+    pub max_attempts: u32,
+    pub price_source: PriceSource,
+    pub email_sender: String,
+    pub email_recipients: Vec<String>,
+    pub unsubscribe: Option<String>,
+    pub min_run_coverage: f64,
+    pub chunk_size: usize,
+    pub distributed_threshold: usize,
+    pub max_parallel_lanes: usize,
+    pub time_budget: Duration,
+    pub run_deadline: Duration,
+}
+
+pub const REAL_HOST: &str = "https://www.alphavantage.co";
+pub const DEFAULT_RATE_PER_MIN: f64 = 75.0;
+
+impl Config {
+    /// Reads the process environment.
+    pub fn from_env() -> Result<Config, ConfigError> {
+        Config::from_lookup(|k| std::env::var(k).ok())
+    }
+
+    /// Reads through `get`, so tests need not touch the process environment.
+    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
+        let get = |k: &str| get(k).map(|v| v.trim().to_string()).filter(|v| !v.is_empty());
+        let api_key = get("ALPHA_VANTAGE_API_KEY").map(Secret::new);
+        if let Some(k) = &api_key {
+            if !k.expose().chars().all(|c| c.is_ascii_alphanumeric()) {
+                return Err(ConfigError {
+                    var: "ALPHA_VANTAGE_API_KEY",
+                    value: "***".into(),
+                    why: "must be letters and digits only (is it quoted or wrapped?)".into(),
+                });
+            }
+        }
+        let base_url = match get("ALPHA_VANTAGE_BASE_URL") {
+            None => None,
+            Some(u) => {
+                let parsed = url::Url::parse(&u).map_err(|e| ConfigError { var: "ALPHA_VANTAGE_BASE_URL", value: u.clone(), why: e.to_string() })?;
+                if !matches!(parsed.scheme(), "http" | "https") || parsed.query().is_some() {
+                    return Err(ConfigError { var: "ALPHA_VANTAGE_BASE_URL", value: u, why: "must be an http(s) URL without a query string".into() });
+                }
+                Some(u)
+            }
+        };
+        let rate_raw = get("ALPHA_VANTAGE_RATE_PER_MIN");
+        let rate_per_min = number(&get, "ALPHA_VANTAGE_RATE_PER_MIN", DEFAULT_RATE_PER_MIN, 0.1, 1_000_000.0)?;
+        let price_source = match get("PRICE_SOURCE").as_deref() {
+            None | Some("overview") => PriceSource::Overview,
+            Some("global_quote") => PriceSource::GlobalQuote,
+            Some(other) => {
+                return Err(ConfigError { var: "PRICE_SOURCE", value: other.into(), why: "must be overview or global_quote".into() })
+            }
+        };
+        let email_sender = get("EMAIL_SENDER").unwrap_or_else(|| "stockpicks@localhost".into());
+        check_address("EMAIL_SENDER", &email_sender)?;
+        let email_recipients: Vec<String> = get("EMAIL_RECIPIENT")
+            .map(|v| v.split(',').map(str::trim).filter(|s| !s.is_empty()).map(String::from).collect())
+            .unwrap_or_default();
+        for r in &email_recipients {
+            check_address("EMAIL_RECIPIENT", r)?;
+        }
+        Ok(Config {
+            api_key,
+            base_url,
+            rate_per_min,
+            rate_is_explicit: rate_raw.is_some(),
+            max_workers: number(&get, "MAX_WORKERS", 5.0, 1.0, 256.0)? as usize,
+            timeout: Duration::from_millis(number(&get, "ALPHA_VANTAGE_TIMEOUT_MS", 5000.0, 50.0, 120_000.0)? as u64),
+            max_attempts: number(&get, "ALPHA_VANTAGE_MAX_ATTEMPTS", 4.0, 1.0, 10.0)? as u32,
+            price_source,
+            email_sender,
+            email_recipients,
+            unsubscribe: get("UNSUBSCRIBE_URL"),
+            min_run_coverage: number(&get, "MIN_RUN_COVERAGE", 0.9, 0.0, 1.0)?,
+            chunk_size: number(&get, "CHUNK_SIZE", 50.0, 1.0, 10_000.0)? as usize,
+            distributed_threshold: number(&get, "DISTRIBUTED_THRESHOLD", 100.0, 1.0, 1_000_000.0)? as usize,
+            max_parallel_lanes: number(&get, "MAX_PARALLEL_LANES", 10.0, 1.0, 1000.0)? as usize,
+            time_budget: Duration::from_secs(number(&get, "TIME_BUDGET_SECS", 840.0, 10.0, 900.0)? as u64),
+            run_deadline: Duration::from_secs(number(&get, "RUN_DEADLINE_MINS", 60.0, 1.0, 10_080.0)? as u64 * 60),
+        })
+    }
+
+    /// Calls per symbol under this configuration.
+    pub fn calls_per_symbol(&self) -> usize {
+        match self.price_source {
+            PriceSource::Overview => 1,
+            PriceSource::GlobalQuote => 2,
+        }
+    }
+}
+
+fn number(get: &impl Fn(&str) -> Option<String>, var: &'static str, default: f64, min: f64, max: f64) -> Result<f64, ConfigError> {
+    let Some(raw) = get(var) else { return Ok(default) };
+    let v: f64 = raw.parse().map_err(|_| ConfigError { var, value: raw.clone(), why: "not a number".into() })?;
+    if !v.is_finite() || v < min || v > max {
+        return Err(ConfigError { var, value: raw, why: format!("must be between {min} and {max}") });
+    }
+    Ok(v)
+}
+
+/// A bare address (`a@b.c`): no display name, no header-breaking characters.
+fn check_address(var: &'static str, addr: &str) -> Result<(), ConfigError> {
+    let ok = addr.len() <= 254
+        && addr.matches('@').count() == 1
+        && !addr.starts_with('@')
+        && !addr.ends_with('@')
+        && addr.chars().all(|c| c.is_ascii_graphic() && !"<>()[],;:\"\\".contains(c));
+    if ok {
+        Ok(())
+    } else {
+        Err(ConfigError { var, value: addr.to_string(), why: "not a plain e-mail address".into() })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn cfg(pairs: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let map: HashMap<String, String> = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        Config::from_lookup(|k| map.get(k).cloned())
+    }
+
+    #[test]
+    fn defaults() {
+        let c = cfg(&[]).unwrap();
+        assert_eq!(c.rate_per_min, 75.0);
+        assert!(!c.rate_is_explicit);
+        assert_eq!(c.max_workers, 5);
+        assert_eq!(c.chunk_size, 50);
+        assert_eq!(c.distributed_threshold, 100);
+        assert_eq!(c.timeout, Duration::from_secs(5));
+        assert!(c.api_key.is_none());
+    }
+
+    #[test]
+    fn bad_values_name_the_variable() {
+        let e = cfg(&[("MAX_WORKERS", "lots")]).unwrap_err();
+        assert_eq!(e.var, "MAX_WORKERS");
+        assert!(e.to_string().contains("MAX_WORKERS=lots"), "{e}");
+        let e = cfg(&[("ALPHA_VANTAGE_RATE_PER_MIN", "0")]).unwrap_err();
+        assert_eq!(e.var, "ALPHA_VANTAGE_RATE_PER_MIN");
+        let e = cfg(&[("EMAIL_RECIPIENT", "a@b.c, evil@x.y\r\nBcc: z@z.z")]).unwrap_err();
+        assert_eq!(e.var, "EMAIL_RECIPIENT");
+        let e = cfg(&[("ALPHA_VANTAGE_BASE_URL", "ftp://x")]).unwrap_err();
+        assert_eq!(e.var, "ALPHA_VANTAGE_BASE_URL");
+    }
+
+    #[test]
+    fn secrets_are_never_shown() {
+        let e = cfg(&[("ALPHA_VANTAGE_API_KEY", "\"SECRETKEY123\"")]).unwrap_err();
+        assert!(!e.to_string().contains("SECRETKEY123"), "{e}");
+        let s = Secret::new("SECRETKEY123");
+        assert_eq!(format!("{s} {s:?}"), "*** Secret(***)");
+        assert_eq!(s.redact("url?apikey=SECRETKEY123&x"), "url?apikey=***&x");
+    }
+
+    #[test]
+    fn recipients_are_a_list() {
+        let c = cfg(&[("EMAIL_RECIPIENT", "a@x.com, b@y.org,")]).unwrap();
+        assert_eq!(c.email_recipients, ["a@x.com", "b@y.org"]);
+    }
+}

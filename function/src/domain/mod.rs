@@ -1,0 +1,12 @@
+//! Pure values and rules: symbols, the universe, fundamentals, factors, the scoring model,
+//! ranking, the plan and the report model. No async, no I/O, no SDK types.
+
+pub mod factors;
+pub mod fundamentals;
+pub mod model;
+pub mod scoring;
+pub mod symbol;
+pub mod time;
+pub mod universe;
+
+pub use symbol::Symbol;

@@ -1,0 +1,135 @@
+//! Ports: the traits the use cases are written against. Each has a real adapter at the
+//! edge (`adapters/`) and a local or in-memory one, so the local run and the Lambda run are
+//! the same pipeline with different parts plugged in.
+
+use crate::domain::fundamentals::Fundamentals;
+use crate::domain::Symbol;
+use serde::{Deserialize, Serialize};
+use std::future::Future;
+
+/// Why a symbol's data could not be had. Every Alpha Vantage signal maps to one of these.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error, Serialize, Deserialize)]
+#[serde(tag = "kind", content = "detail", rename_all = "snake_case")]
+pub enum FetchError {
+    #[error("throttled by the API (rate limit), retries exhausted")]
+    Throttled,
+    #[error("the API key's daily quota is used up; no further requests were made")]
+    DailyQuotaExhausted,
+    #[error("premium-only endpoint for this key")]
+    PremiumOnly,
+    #[error("the demo API key cannot serve this request")]
+    DemoKey,
+    #[error("the API rejected the call: {0}")]
+    InvalidCall(String),
+    #[error("unknown symbol (empty reply)")]
+    NotFound,
+    #[error("malformed reply: {0}")]
+    Malformed(String),
+    #[error("HTTP {0} from the API, retries exhausted")]
+    Http(u16),
+    #[error("timed out after retries")]
+    Timeout,
+    #[error("network error: {0}")]
+    Transport(String),
+}
+
+impl FetchError {
+    /// Worth another attempt after a pause.
+    pub fn is_retryable(&self) -> bool {
+        matches!(self, FetchError::Throttled | FetchError::Malformed(_) | FetchError::Http(500..=599 | 429) | FetchError::Timeout | FetchError::Transport(_))
+    }
+}
+
+/// Counters a market-data adapter keeps for the run's statistics.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApiStats {
+    /// HTTP requests sent (each retry counts).
+    pub api_calls: u64,
+    /// Throttle replies received.
+    pub throttled: u64,
+    /// Requests repeated after a retryable failure.
+    pub retries: u64,
+    /// Replies served from a cache instead of the network.
+    pub cache_hits: u64,
+}
+
+/// Company data, one symbol at a time.
+pub trait MarketData: Send + Sync + 'static {
+    /// OVERVIEW fundamentals.
+    fn overview(&self, symbol: &Symbol) -> impl Future<Output = Result<Fundamentals, FetchError>> + Send;
+    /// Latest price (GLOBAL_QUOTE).
+    fn quote(&self, symbol: &Symbol) -> impl Future<Output = Result<f64, FetchError>> + Send;
+    fn stats(&self) -> ApiStats;
+    /// True once any reply said it came from the simulator.
+    fn synthetic(&self) -> bool;
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("object {0} already exists")]
+    AlreadyExists(String),
+    #[error("object {0} not found")]
+    NotFound(String),
+    #[error("invalid object key {0:?}")]
+    BadKey(String),
+    #[error("storage error on {key}: {message}")]
+    Io { key: String, message: String },
+}
+
+/// Objects by key (S3, or a local directory).
+pub trait ObjectStore: Send + Sync + 'static {
+    fn get(&self, key: &str) -> impl Future<Output = Result<Vec<u8>, StoreError>> + Send;
+    fn put(&self, key: &str, body: Vec<u8>) -> impl Future<Output = Result<(), StoreError>> + Send;
+    /// Writes only if no object has that key; `AlreadyExists` otherwise. Never leaves a
+    /// half-written object behind.
+    fn put_if_absent(&self, key: &str, body: Vec<u8>) -> impl Future<Output = Result<(), StoreError>> + Send;
+    fn list(&self, prefix: &str) -> impl Future<Output = Result<Vec<String>, StoreError>> + Send;
+    fn delete(&self, key: &str) -> impl Future<Output = Result<(), StoreError>> + Send;
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("sending mail to {recipient}: {message}")]
+pub struct MailError {
+    pub recipient: String,
+    pub message: String,
+}
+
+/// Sends one already-rendered MIME message to one reader.
+pub trait Mailer: Send + Sync + 'static {
+    fn send(&self, recipient: &str, mime: &[u8]) -> impl Future<Output = Result<String, MailError>> + Send;
+}
+
+/// Wall-clock time, replaceable in tests.
+pub trait Clock: Send + Sync + 'static {
+    /// Seconds since the Unix epoch, UTC.
+    fn now_unix(&self) -> i64;
+}
+
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now_unix(&self) -> i64 {
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0)
+    }
+}
+
+/// A clock that always says the same time.
+pub struct FixedClock(pub i64);
+
+impl Clock for FixedClock {
+    fn now_unix(&self) -> i64 {
+        self.0
+    }
+}
+
+/// Progress of long work, for a terminal bar or a log line.
+pub trait Progress: Send + Sync {
+    fn advance(&self, done: usize, total: usize, symbol: &Symbol, ok: bool);
+    fn finish(&self) {}
+}
+
+pub struct NoProgress;
+
+impl Progress for NoProgress {
+    fn advance(&self, _: usize, _: usize, _: &Symbol, _: bool) {}
+}

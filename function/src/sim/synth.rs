@@ -1,0 +1,330 @@
+//! Deterministic synthetic companies: the same (seed, symbol, day) always gives the same
+//! OVERVIEW, with sector-typical margins, valuations and growth, internally consistent
+//! (market cap = price x shares, P/E = price / EPS, ...), and a realistic share of missing
+//! fields. Prices drift smoothly from day to day so week-over-week comparisons mean something.
+
+use crate::domain::universe::Universe;
+use serde_json::{json, Map, Value};
+use std::collections::HashMap;
+
+/// A small, fast, well-mixed hash (SplitMix64 finaliser) for deterministic draws.
+pub fn mix(mut z: u64) -> u64 {
+    z = z.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
+pub fn hash_str(seed: u64, s: &str) -> u64 {
+    s.bytes().fold(mix(seed), |h, b| mix(h ^ b as u64))
+}
+
+/// A stream of deterministic draws for one company.
+struct Draws(u64);
+
+impl Draws {
+    fn uniform(&mut self) -> f64 {
+        self.0 = mix(self.0);
+        (self.0 >> 11) as f64 / (1u64 << 53) as f64
+    }
+
+    fn normal(&mut self, mean: f64, sd: f64) -> f64 {
+        let (u1, u2) = (self.uniform().max(1e-12), self.uniform());
+        mean + sd * (-2.0 * u1.ln()).sqrt() * (std::f64::consts::TAU * u2).cos()
+    }
+
+    fn chance(&mut self, p: f64) -> bool {
+        self.uniform() < p
+    }
+}
+
+/// Typical figures of a GICS sector.
+struct SectorProfile {
+    av_sector: &'static str,
+    margin: (f64, f64),
+    op_extra: f64,
+    asset_turnover: f64,
+    leverage: f64,
+    price_to_sales: f64,
+    growth: f64,
+    beta: f64,
+}
+
+const fn p(av_sector: &'static str, margin: (f64, f64), op_extra: f64, asset_turnover: f64, leverage: f64, price_to_sales: f64, growth: f64, beta: f64) -> SectorProfile {
+    SectorProfile { av_sector, margin, op_extra, asset_turnover, leverage, price_to_sales, growth, beta }
+}
+
+fn profile(gics: &str) -> SectorProfile {
+    match gics {
+        "Information Technology" => p("TECHNOLOGY", (0.18, 0.12), 0.06, 0.6, 2.0, 6.0, 0.10, 1.2),
+        "Health Care" => p("LIFE SCIENCES", (0.10, 0.12), 0.05, 0.5, 2.2, 3.5, 0.06, 0.8),
+        "Financials" => p("FINANCE", (0.20, 0.08), 0.08, 0.08, 9.0, 3.0, 0.05, 1.1),
+        "Consumer Discretionary" => p("TRADE & SERVICES", (0.08, 0.06), 0.04, 1.1, 2.8, 1.8, 0.06, 1.2),
+        "Communication Services" => p("TECHNOLOGY", (0.14, 0.10), 0.06, 0.5, 2.2, 3.0, 0.05, 1.0),
+        "Industrials" => p("MANUFACTURING", (0.10, 0.05), 0.05, 0.8, 2.8, 2.2, 0.05, 1.05),
+        "Consumer Staples" => p("MANUFACTURING", (0.08, 0.04), 0.04, 1.0, 3.0, 1.6, 0.03, 0.6),
+        "Energy" => p("ENERGY & TRANSPORTATION", (0.10, 0.07), 0.06, 0.6, 2.0, 1.4, 0.02, 1.1),
+        "Utilities" => p("ENERGY & TRANSPORTATION", (0.12, 0.05), 0.10, 0.2, 3.5, 2.4, 0.04, 0.5),
+        "Real Estate" => p("REAL ESTATE & CONSTRUCTION", (0.22, 0.12), 0.10, 0.12, 2.2, 7.0, 0.04, 0.9),
+        "Materials" => p("MANUFACTURING", (0.10, 0.06), 0.05, 0.7, 2.2, 2.0, 0.03, 1.0),
+        _ => p("MANUFACTURING", (0.09, 0.08), 0.05, 0.7, 2.5, 2.5, 0.05, 1.0),
+    }
+}
+
+pub const SECTORS: [&str; 11] = [
+    "Information Technology",
+    "Health Care",
+    "Financials",
+    "Consumer Discretionary",
+    "Communication Services",
+    "Industrials",
+    "Consumer Staples",
+    "Energy",
+    "Utilities",
+    "Real Estate",
+    "Materials",
+];
+
+/// Knows names and sectors of index members; invents them for anything else.
+pub struct Synth {
+    seed: u64,
+    known: HashMap<String, (String, String)>,
+}
+
+impl Synth {
+    pub fn new(seed: u64) -> Synth {
+        let known = Universe::sp500().members.into_iter().map(|m| (m.symbol.to_string(), (m.name, m.sector))).collect();
+        Synth { seed, known }
+    }
+
+    fn identity(&self, symbol: &str) -> (String, String) {
+        match self.known.get(symbol) {
+            Some((name, sector)) => (name.clone(), sector.clone()),
+            None => {
+                let h = hash_str(self.seed ^ 0x5EC7, symbol);
+                (format!("{symbol} Holdings"), SECTORS[(h % SECTORS.len() as u64) as usize].to_string())
+            }
+        }
+    }
+
+    /// The price on `day` (days since 1970-01-01): a base level times a smooth,
+    /// deterministic wander of a few tens of percent over a year.
+    pub fn price(&self, symbol: &str, day: i64) -> f64 {
+        let mut d = Draws(hash_str(self.seed, symbol));
+        let base = 10f64.powf(1.3 + 1.3 * d.uniform());
+        let t = day as f64;
+        let mut wander = 0.0;
+        for period in [370.0, 130.0, 45.0, 11.0] {
+            let amp = 0.35 * (period / 370.0f64).sqrt() * (0.5 + d.uniform());
+            wander += amp * (std::f64::consts::TAU * (t / period + d.uniform())).sin();
+        }
+        round_to(base * wander.exp(), 2)
+    }
+
+    /// The OVERVIEW reply for `symbol` as of `day`.
+    pub fn overview(&self, symbol: &str, day: i64) -> Value {
+        let (name, sector) = self.identity(symbol);
+        let prof = profile(&sector);
+        let mut d = Draws(hash_str(self.seed.wrapping_add(1), symbol));
+        let price = self.price(symbol, day);
+        let shares = 10f64.powf(8.0 + 2.0 * d.uniform()).round();
+        let market_cap = (price * shares).round();
+        let ps = (prof.price_to_sales * d.normal(0.0, 0.45).exp()).max(0.1);
+        let revenue = (market_cap / ps).round();
+        let margin = d.normal(prof.margin.0, prof.margin.1);
+        let op_margin = margin + prof.op_extra + d.normal(0.0, 0.03);
+        let net_income = revenue * margin;
+        let eps = net_income / shares;
+        let turnover = prof.asset_turnover * d.normal(0.0, 0.3).exp();
+        let leverage = prof.leverage * d.normal(0.0, 0.3).exp();
+        let roa = margin * turnover;
+        let roe = roa * leverage;
+        let ebitda = revenue * (op_margin + 0.04 + d.uniform() * 0.06);
+        let ev = market_cap * (1.0 + d.normal(0.15, 0.15).max(-0.3));
+        let rev_growth = d.normal(prof.growth, 0.09);
+        let earn_growth = d.normal(prof.growth * 1.5, 0.35);
+        let dma200 = price / d.normal(1.03, 0.10).max(0.6);
+        let dma50 = price / d.normal(1.01, 0.05).max(0.7);
+        let high52 = price.max(dma200).max(dma50) * (1.0 + d.uniform() * 0.25);
+        let low52 = price.min(dma200).min(dma50) * (1.0 - d.uniform() * 0.25);
+        let target = price * d.normal(1.08, 0.12).max(0.5);
+        let analysts = (d.uniform() * 40.0).round() as u32;
+        let optimism = d.uniform();
+        let mut ratings = [0u32; 5];
+        for _ in 0..analysts {
+            let u = d.uniform() * 0.6 + optimism * 0.4;
+            let i = match u {
+                x if x > 0.80 => 0,
+                x if x > 0.55 => 1,
+                x if x > 0.25 => 2,
+                x if x > 0.10 => 3,
+                _ => 4,
+            };
+            ratings[i] += 1;
+        }
+        let book_value = (net_income / roe.max(0.01)) / shares;
+        let div_yield = if d.chance(0.25) { 0.0 } else { d.uniform() * 0.05 };
+        let beta = (prof.beta * d.normal(0.0, 0.25).exp()).max(0.1);
+        let latest_quarter = latest_quarter_end(day);
+
+        let mut o = Map::new();
+        let mut put = |k: &str, v: Value| {
+            o.insert(k.to_string(), v);
+        };
+        put("Symbol", json!(symbol));
+        put("AssetType", json!("Common Stock"));
+        put("Name", json!(name));
+        put("Description", json!(format!("{name} is a synthetic company generated by the stockpicks simulator. Its figures are invented and plausible, not real.")));
+        put("Exchange", json!("NYSE"));
+        put("Currency", json!("USD"));
+        put("Country", json!("USA"));
+        put("Sector", json!(prof.av_sector));
+        put("Industry", json!(sector.to_ascii_uppercase()));
+        put("FiscalYearEnd", json!("December"));
+        put("LatestQuarter", json!(latest_quarter));
+        put("MarketCapitalization", s0(market_cap));
+        put("EBITDA", s0(ebitda));
+        put("PERatio", if eps > 0.0 { s(price / eps, 2) } else { json!("None") });
+        put("PEGRatio", if eps > 0.0 && earn_growth > 0.0 { s(price / eps / (earn_growth * 100.0), 3) } else { json!("0") });
+        put("BookValue", s(book_value, 3));
+        put("DividendPerShare", s(price * div_yield, 2));
+        put("DividendYield", s(div_yield, 4));
+        put("EPS", s(eps, 2));
+        put("RevenuePerShareTTM", s(revenue / shares, 2));
+        put("ProfitMargin", s(margin, 3));
+        put("OperatingMarginTTM", s(op_margin, 3));
+        put("ReturnOnAssetsTTM", s(roa, 4));
+        put("ReturnOnEquityTTM", s(roe, 3));
+        put("RevenueTTM", s0(revenue));
+        put("GrossProfitTTM", s0(revenue * (op_margin + 0.2).min(0.95)));
+        put("DilutedEPSTTM", s(eps, 2));
+        put("QuarterlyEarningsGrowthYOY", s(earn_growth, 3));
+        put("QuarterlyRevenueGrowthYOY", s(rev_growth, 3));
+        put("AnalystTargetPrice", s(target, 2));
+        for (k, n) in ["AnalystRatingStrongBuy", "AnalystRatingBuy", "AnalystRatingHold", "AnalystRatingSell", "AnalystRatingStrongSell"].iter().zip(ratings) {
+            put(k, if analysts == 0 { json!("-") } else { json!(n.to_string()) });
+        }
+        put("TrailingPE", if eps > 0.0 { s(price / eps, 2) } else { json!("-") });
+        put("ForwardPE", if eps > 0.0 { s(price / (eps * (1.0 + earn_growth.clamp(-0.5, 1.0))), 2) } else { json!("-") });
+        put("PriceToSalesRatioTTM", s(ps, 3));
+        put("PriceToBookRatio", if book_value > 0.0 { s(price / book_value, 3) } else { json!("-") });
+        put("EVToRevenue", s(ev / revenue, 3));
+        put("EVToEBITDA", if ebitda.abs() > 1.0 { s(ev / ebitda, 2) } else { json!("-") });
+        put("Beta", s(beta, 3));
+        put("52WeekHigh", s(high52, 2));
+        put("52WeekLow", s(low52, 2));
+        put("50DayMovingAverage", s(dma50, 2));
+        put("200DayMovingAverage", s(dma200, 2));
+        put("SharesOutstanding", s0(shares));
+        put("DividendDate", json!("None"));
+        put("ExDividendDate", json!("None"));
+
+        // Real replies miss fields now and then: about 2% of numeric fields read "None".
+        let mut gaps = Draws(hash_str(self.seed.wrapping_add(2), symbol));
+        for (k, _) in crate::domain::fundamentals::NUMERIC_FIELDS {
+            if gaps.chance(0.02) {
+                if let Some(v) = o.get_mut(*k) {
+                    *v = json!("None");
+                }
+            }
+        }
+        Value::Object(o)
+    }
+
+    /// The GLOBAL_QUOTE reply.
+    pub fn global_quote(&self, symbol: &str, day: i64) -> Value {
+        let price = self.price(symbol, day);
+        let prev = self.price(symbol, day - 1);
+        json!({"Global Quote": {
+            "01. symbol": symbol,
+            "02. open": fmt4(prev),
+            "03. high": fmt4(price.max(prev) * 1.004),
+            "04. low": fmt4(price.min(prev) * 0.996),
+            "05. price": fmt4(price),
+            "06. volume": (mix(hash_str(self.seed, symbol) ^ day as u64) % 20_000_000 + 500_000).to_string(),
+            "07. latest trading day": crate::domain::time::date(day * 86_400),
+            "08. previous close": fmt4(prev),
+            "09. change": fmt4(price - prev),
+            "10. change percent": format!("{:.4}%", (price / prev - 1.0) * 100.0),
+        }})
+    }
+
+    /// A REALTIME_BULK_QUOTES row.
+    pub fn bulk_row(&self, symbol: &str, day: i64) -> Value {
+        let price = self.price(symbol, day);
+        let prev = self.price(symbol, day - 1);
+        json!({
+            "symbol": symbol,
+            "timestamp": format!("{} 19:59:59.000", crate::domain::time::date(day * 86_400)),
+            "open": fmt4(prev), "high": fmt4(price.max(prev)), "low": fmt4(price.min(prev)),
+            "close": fmt4(price), "volume": "1000000", "previous_close": fmt4(prev),
+            "change": fmt4(price - prev), "change_percent": format!("{:.4}", (price / prev - 1.0) * 100.0),
+        })
+    }
+}
+
+fn round_to(x: f64, places: i32) -> f64 {
+    let f = 10f64.powi(places);
+    (x * f).round() / f
+}
+
+fn s(x: f64, places: usize) -> Value {
+    json!(format!("{x:.places$}"))
+}
+
+fn s0(x: f64) -> Value {
+    json!(format!("{x:.0}"))
+}
+
+fn fmt4(x: f64) -> String {
+    format!("{x:.4}")
+}
+
+/// The last calendar quarter end at least ~35 days before `day` (reports lag the quarter).
+fn latest_quarter_end(day: i64) -> String {
+    let (y, m, _) = crate::domain::time::civil_from_days(day - 35);
+    let (qy, qm, qd) = match m {
+        1..=3 => (y - 1, 12, 31),
+        4..=6 => (y, 3, 31),
+        7..=9 => (y, 6, 30),
+        _ => (y, 9, 30),
+    };
+    format!("{qy:04}-{qm:02}-{qd:02}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::fundamentals::Fundamentals;
+
+    #[test]
+    fn deterministic_and_consistent() {
+        let s = Synth::new(7);
+        let a = s.overview("AAPL", 20_000);
+        assert_eq!(a, s.overview("AAPL", 20_000));
+        assert_ne!(a, Synth::new(8).overview("AAPL", 20_000));
+        assert_eq!(a["Name"], "Apple Inc.");
+        assert_eq!(a["Sector"], "TECHNOLOGY");
+        let f = Fundamentals::from_overview(a.as_object().unwrap());
+        let price = s.price("AAPL", 20_000);
+        if let Some(derived) = f.price() {
+            assert!((derived / price - 1.0).abs() < 1e-3, "{derived} vs {price}");
+        }
+    }
+
+    #[test]
+    fn any_symbol_gets_a_company_and_prices_move() {
+        let s = Synth::new(1);
+        let o = s.overview("ZZZQ", 20_000);
+        assert_eq!(o["Name"], "ZZZQ Holdings");
+        assert_ne!(s.price("ZZZQ", 20_000), s.price("ZZZQ", 20_007));
+        assert!(s.price("ZZZQ", 20_000) > 0.0);
+    }
+
+    #[test]
+    fn quarter_ends() {
+        assert_eq!(latest_quarter_end(crate::domain::time::days_from_civil(2026, 11, 28)), "2026-09-30");
+        assert_eq!(latest_quarter_end(crate::domain::time::days_from_civil(2026, 2, 1)), "2025-09-30");
+        assert_eq!(latest_quarter_end(crate::domain::time::days_from_civil(2026, 3, 15)), "2025-12-31");
+    }
+}
