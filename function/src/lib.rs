@@ -9,5 +9,7 @@
 pub mod adapters;
 pub mod config;
 pub mod domain;
+pub mod pipeline;
 pub mod ports;
+pub mod render;
 pub mod sim;

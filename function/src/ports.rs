@@ -4,54 +4,9 @@
 
 use crate::domain::fundamentals::Fundamentals;
 use crate::domain::Symbol;
-use serde::{Deserialize, Serialize};
 use std::future::Future;
 
-/// Why a symbol's data could not be had. Every Alpha Vantage signal maps to one of these.
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error, Serialize, Deserialize)]
-#[serde(tag = "kind", content = "detail", rename_all = "snake_case")]
-pub enum FetchError {
-    #[error("throttled by the API (rate limit), retries exhausted")]
-    Throttled,
-    #[error("the API key's daily quota is used up; no further requests were made")]
-    DailyQuotaExhausted,
-    #[error("premium-only endpoint for this key")]
-    PremiumOnly,
-    #[error("the demo API key cannot serve this request")]
-    DemoKey,
-    #[error("the API rejected the call: {0}")]
-    InvalidCall(String),
-    #[error("unknown symbol (empty reply)")]
-    NotFound,
-    #[error("malformed reply: {0}")]
-    Malformed(String),
-    #[error("HTTP {0} from the API, retries exhausted")]
-    Http(u16),
-    #[error("timed out after retries")]
-    Timeout,
-    #[error("network error: {0}")]
-    Transport(String),
-}
-
-impl FetchError {
-    /// Worth another attempt after a pause.
-    pub fn is_retryable(&self) -> bool {
-        matches!(self, FetchError::Throttled | FetchError::Malformed(_) | FetchError::Http(500..=599 | 429) | FetchError::Timeout | FetchError::Transport(_))
-    }
-}
-
-/// Counters a market-data adapter keeps for the run's statistics.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ApiStats {
-    /// HTTP requests sent (each retry counts).
-    pub api_calls: u64,
-    /// Throttle replies received.
-    pub throttled: u64,
-    /// Requests repeated after a retryable failure.
-    pub retries: u64,
-    /// Replies served from a cache instead of the network.
-    pub cache_hits: u64,
-}
+pub use crate::domain::outcome::{ApiStats, FetchError};
 
 /// Company data, one symbol at a time.
 pub trait MarketData: Send + Sync + 'static {

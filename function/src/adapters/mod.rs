@@ -1,4 +1,6 @@
 //! Adapters: the ports implemented against real things (HTTP APIs, directories, files).
 
 pub mod alphavantage;
+pub mod file_mailer;
+pub mod local_store;
 pub mod ratelimit;

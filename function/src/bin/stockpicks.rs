@@ -1,1 +1,436 @@
-fn main(){}
+//! `stockpicks`: the command-line tool. Wiring only: read configuration once, build the
+//! adapters, hand them to the pipeline, and show the result.
+
+use anyhow::{bail, Context, Result};
+use clap::{Parser, Subcommand, ValueEnum};
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use stockpicks::adapters::alphavantage::{AlphaVantage, ClientConfig};
+use stockpicks::adapters::file_mailer::FileMailer;
+use stockpicks::adapters::local_store::DirStore;
+use stockpicks::config::{Config, PriceSource, Secret, REAL_HOST};
+use stockpicks::domain::model::Model;
+use stockpicks::domain::symbol::{parse_list, Symbol};
+use stockpicks::domain::time;
+use stockpicks::domain::universe::Universe;
+use stockpicks::pipeline::fetch::Quotes;
+use stockpicks::pipeline::publish::MailSettings;
+use stockpicks::pipeline::run::{run_once, RunRequest};
+use stockpicks::ports::{Clock, Progress, SystemClock};
+use stockpicks::sim::{self, Fault, SimConfig};
+
+/// The public S&P 500 constituents list (datasets/s-and-p-500-companies).
+const CONSTITUENTS_URL: &str = "https://raw.githubusercontent.com/datasets/s-and-p-500-companies/main/data/constituents.csv";
+
+/// Quota of the in-process simulator when no key is set: fast enough that the whole
+/// S&P 500 takes a few seconds, and both sides pace at this same rate.
+const LOCAL_SIM_RATE_PER_MIN: f64 = 12_000.0;
+
+#[derive(Parser)]
+#[command(name = "stockpicks", version, about = "Score the S&P 500 from Alpha Vantage fundamentals and publish the weekly top picks")]
+struct Cli {
+    /// More log output (repeat for more); RUST_LOG overrides.
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    verbose: u8,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Fetch, score and rank the universe; write results.json, top25.csv, report.html and email.eml.
+    Run(RunArgs),
+    /// Serve the Alpha Vantage simulator on 127.0.0.1.
+    Sim(SimArgs),
+    /// Work with the universe list.
+    Universe {
+        #[command(subcommand)]
+        command: UniverseCommand,
+    },
+    /// Print a Lambda test payload of N S&P 500 symbols.
+    Payload {
+        #[arg(long)]
+        size: usize,
+        #[arg(long, default_value = "42")]
+        seed: String,
+        /// Payload form: the old test form, or the `op` contract.
+        #[arg(long, value_enum, default_value_t = PayloadForm::Test)]
+        form: PayloadForm,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum PayloadForm {
+    Test,
+    Op,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Format {
+    Table,
+    Json,
+}
+
+#[derive(clap::Args)]
+struct RunArgs {
+    /// Comma-separated tickers instead of the universe (index or Alpha Vantage form).
+    #[arg(long, value_delimiter = ',', conflicts_with = "universe")]
+    symbols: Option<Vec<String>>,
+    /// A universe CSV (`Symbol,Security,GICS Sector,...` or our `symbol,company,sector,cik`).
+    #[arg(long)]
+    universe: Option<PathBuf>,
+    /// How many picks to publish.
+    #[arg(long, default_value_t = 25, value_parser = clap::value_parser!(u16).range(1..=500))]
+    top: u16,
+    /// Output directory (default ./out/<run_id>/).
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// A scoring model TOML replacing the built-in one.
+    #[arg(long)]
+    model: Option<PathBuf>,
+    /// What to print on standard output.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    format: Format,
+}
+
+#[derive(clap::Args)]
+struct SimArgs {
+    #[arg(long, default_value_t = 8089)]
+    port: u16,
+    /// Requests per minute before throttle replies.
+    #[arg(long, default_value_t = 75.0)]
+    rate_per_min: f64,
+    /// Requests the rate bucket holds (default: a tenth of a second's worth, at least 2).
+    #[arg(long)]
+    burst: Option<f64>,
+    #[arg(long, default_value_t = 0)]
+    latency_ms: u64,
+    /// Share of requests (0-1) answered with a random fault from --faults.
+    #[arg(long, default_value_t = 0.0)]
+    fault_rate: f64,
+    /// Fault kinds for --fault-rate: http500,http503,slow,hang,malformed,empty,error,premium,throttle,daily.
+    #[arg(long, value_delimiter = ',')]
+    faults: Option<Vec<String>>,
+    /// A fault for one symbol every time, as SYMBOL=kind (repeatable).
+    #[arg(long = "fault")]
+    symbol_faults: Vec<String>,
+    /// Serve recorded replies from DIR/overview/SYM.json (and DIR/global_quote/SYM.json).
+    #[arg(long)]
+    fixtures: Option<PathBuf>,
+    #[arg(long, default_value = "42")]
+    seed: String,
+    /// Requests served before the daily-quota reply.
+    #[arg(long)]
+    daily_limit: Option<u64>,
+    /// Entitle the key to REALTIME_BULK_QUOTES.
+    #[arg(long)]
+    premium: bool,
+    /// Simulated date, YYYY-MM-DD (default today).
+    #[arg(long)]
+    date: Option<String>,
+}
+
+#[derive(Subcommand)]
+enum UniverseCommand {
+    /// Read the public constituents CSV, check it, show who joined and left, and write our list.
+    Refresh {
+        /// URL or file of the public constituents CSV.
+        #[arg(long, default_value = CONSTITUENTS_URL)]
+        from: String,
+        #[arg(long, default_value = "sp500.csv")]
+        out: PathBuf,
+    },
+    /// Print the built-in list.
+    Show,
+}
+
+fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    init_logging(cli.verbose);
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("tokio runtime");
+    match rt.block_on(dispatch(cli.command)) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            std::process::ExitCode::from(2)
+        }
+    }
+}
+
+fn init_logging(verbose: u8) {
+    let default = match verbose {
+        0 => "warn",
+        1 => "info",
+        _ => "debug",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_target(false).init();
+}
+
+async fn dispatch(cmd: Command) -> Result<std::process::ExitCode> {
+    match cmd {
+        Command::Run(args) => run(args).await,
+        Command::Sim(args) => serve_sim(args).await.map(|_| std::process::ExitCode::SUCCESS),
+        Command::Universe { command: UniverseCommand::Refresh { from, out } } => refresh(&from, &out).await.map(|_| std::process::ExitCode::SUCCESS),
+        Command::Universe { command: UniverseCommand::Show } => {
+            print!("{}", Universe::sp500().to_csv());
+            Ok(std::process::ExitCode::SUCCESS)
+        }
+        Command::Payload { size, seed, form } => payload(size, &seed, form).map(|_| std::process::ExitCode::SUCCESS),
+    }
+}
+
+async fn run(args: RunArgs) -> Result<std::process::ExitCode> {
+    let cfg = Config::from_env()?;
+    let model = match &args.model {
+        Some(p) => Model::from_toml(&std::fs::read_to_string(p).with_context(|| format!("reading model file {}", p.display()))?)
+            .with_context(|| format!("in {}", p.display()))?,
+        None => Model::default_model(),
+    };
+
+    // The universe, then any --symbols override; problems are reported by name and kept.
+    let mut warnings = Vec::new();
+    let base = match &args.universe {
+        Some(p) => {
+            let text = std::fs::read_to_string(p).with_context(|| format!("reading universe file {}", p.display()))?;
+            let (u, issues) = Universe::from_csv(&text).with_context(|| format!("in {}", p.display()))?;
+            warnings.extend(issues.lines());
+            u
+        }
+        None => Universe::sp500(),
+    };
+    let universe = match &args.symbols {
+        Some(list) => {
+            let (good, bad) = parse_list(list.iter().map(String::as_str));
+            warnings.extend(bad.iter().map(|e| format!("{e}; not sent to the API")));
+            if good.is_empty() {
+                bail!("--symbols: no valid ticker given ({})", bad.iter().map(|e| e.to_string()).collect::<Vec<_>>().join("; "));
+            }
+            base.select(&good)
+        }
+        None => base,
+    };
+    for w in &warnings {
+        eprintln!("warning: {w}");
+    }
+
+    // Market data: the real API with a key; otherwise the simulator, loudly.
+    let (api_key, base_url, rate, _sim) = match (&cfg.api_key, &cfg.base_url) {
+        (Some(key), url) => (key.clone(), url.clone().unwrap_or_else(|| REAL_HOST.to_string()), cfg.rate_per_min, None),
+        (None, Some(url)) => {
+            eprintln!("note: no ALPHA_VANTAGE_API_KEY; using ALPHA_VANTAGE_BASE_URL={url} with a placeholder key");
+            (Secret::new("nokey"), url.clone(), cfg.rate_per_min, None)
+        }
+        (None, None) => {
+            let rate = if cfg.rate_is_explicit { cfg.rate_per_min } else { LOCAL_SIM_RATE_PER_MIN };
+            let running = sim::start(SimConfig { rate_per_min: rate, ..SimConfig::default() }, 0).await.context("starting the built-in simulator")?;
+            eprintln!("*** No ALPHA_VANTAGE_API_KEY set: using the built-in simulator at {} ({rate} requests/min).", running.base_url());
+            eprintln!("*** SYNTHETIC DATA: every figure is invented; the outputs are marked so.");
+            (Secret::new("simulator"), running.base_url(), rate, Some(running))
+        }
+    };
+    let mut client_cfg = ClientConfig::new(&base_url, api_key, rate);
+    client_cfg.timeout = cfg.timeout;
+    client_cfg.max_attempts = cfg.max_attempts;
+    let market = Arc::new(AlphaVantage::new(client_cfg).map_err(anyhow::Error::msg)?);
+
+    let clock = SystemClock;
+    let run_id = time::run_id(clock.now_unix(), fastrand::u32(..));
+    let out = args.out.clone().unwrap_or_else(|| PathBuf::from("out").join(&run_id));
+    std::fs::create_dir_all(&out).with_context(|| format!("creating output directory {}", out.display()))?;
+    let store = DirStore::new(&out);
+    let mailer = FileMailer::new(&out);
+    let recipients = if cfg.email_recipients.is_empty() { vec!["reader@example.invalid".to_string()] } else { cfg.email_recipients.clone() };
+
+    let n = universe.len();
+    eprintln!(
+        "Scoring {n} symbols: {} calls/symbol at {rate}/min, {} workers, quota bound {:.1} s",
+        cfg.calls_per_symbol(),
+        cfg.max_workers,
+        (n * cfg.calls_per_symbol()) as f64 * 60.0 / rate
+    );
+    let req = RunRequest {
+        run_id: run_id.clone(),
+        universe,
+        model,
+        top: args.top as usize,
+        workers: cfg.max_workers,
+        quotes: if cfg.price_source == PriceSource::GlobalQuote { Quotes::GlobalQuote } else { Quotes::Skip },
+        min_run_coverage: cfg.min_run_coverage,
+        prefix: String::new(),
+        mail: MailSettings { sender: cfg.email_sender.clone(), recipients, unsubscribe: cfg.unsubscribe.clone() },
+        warnings,
+    };
+    let progress: Arc<dyn Progress> = Arc::new(TermProgress::new());
+    let outcome = run_once(market.clone(), |m: &AlphaVantage| m.data_source(), &store, &mailer, &clock, req, progress).await?;
+    let r = &outcome.report;
+
+    match args.format {
+        Format::Json => {
+            let mut stdout = std::io::stdout().lock();
+            serde_json::to_writer_pretty(&mut stdout, r)?;
+            writeln!(stdout)?;
+        }
+        Format::Table => {
+            println!("{}", r.headline());
+            if r.data_source.is_synthetic() {
+                println!("SYNTHETIC DATA from the built-in simulator: not real companies' figures.");
+            }
+            print!("{}", stockpicks::render::text::table(r));
+        }
+    }
+    eprintln!(
+        "Coverage {} ranked / {} scored / {} in universe ({:.1}%); {} API calls, {} throttled, {} retries; {:.2} s.",
+        r.coverage.ranked,
+        r.coverage.scored,
+        r.universe_size,
+        r.coverage.ratio * 100.0,
+        r.stats.api_calls,
+        r.stats.throttled,
+        r.stats.retries,
+        r.stats.elapsed_ms as f64 / 1000.0
+    );
+    if market.daily_quota_exhausted() {
+        eprintln!("The API key's daily quota ran out during the run: the report is marked PARTIAL.");
+    }
+    if !r.unranked.is_empty() {
+        eprintln!("{} symbols not ranked (each with its reason in results.json).", r.unranked.len());
+    }
+    eprintln!("Wrote {}/{{results.json,top25.csv,report.html,email.eml}}", out.display());
+    Ok(if r.ranking.is_empty() { std::process::ExitCode::from(1) } else { std::process::ExitCode::SUCCESS })
+}
+
+async fn serve_sim(a: SimArgs) -> Result<()> {
+    if !(a.rate_per_min > 0.0) {
+        bail!("--rate-per-min must be positive");
+    }
+    if !(0.0..=1.0).contains(&a.fault_rate) {
+        bail!("--fault-rate must be between 0 and 1");
+    }
+    let mut cfg = SimConfig {
+        rate_per_min: a.rate_per_min,
+        burst: a.burst,
+        latency: Duration::from_millis(a.latency_ms),
+        fault_rate: a.fault_rate,
+        fixtures: a.fixtures.clone(),
+        seed: sim::seed_from(&a.seed),
+        daily_limit: a.daily_limit,
+        premium: a.premium,
+        ..SimConfig::default()
+    };
+    if let Some(kinds) = &a.faults {
+        cfg.faults = kinds.iter().map(|k| Fault::parse(k)).collect::<Result<_, _>>().map_err(anyhow::Error::msg)?;
+    }
+    for spec in &a.symbol_faults {
+        let (sym, kind) = spec.split_once('=').with_context(|| format!("--fault {spec}: expected SYMBOL=kind"))?;
+        let sym = Symbol::parse(sym).with_context(|| format!("--fault {spec}"))?;
+        cfg.symbol_faults.insert(sym.to_string(), Fault::parse(kind).map_err(anyhow::Error::msg)?);
+    }
+    if let Some(d) = &a.date {
+        cfg.day = Some(time::parse_date_days(d).with_context(|| format!("--date {d}: expected YYYY-MM-DD"))?);
+    }
+    if let Some(dir) = &a.fixtures {
+        if !dir.is_dir() {
+            bail!("--fixtures {}: not a directory", dir.display());
+        }
+    }
+    let running = sim::start(cfg, a.port).await.with_context(|| format!("binding 127.0.0.1:{}", a.port))?;
+    println!("stockpicks simulator listening on {} (rate {}/min); Ctrl-C stops it", running.base_url(), a.rate_per_min);
+    std::io::stdout().flush()?;
+    tokio::signal::ctrl_c().await?;
+    let s = running.sim.stats();
+    eprintln!("served {} of {} requests ({} throttled, {} faults)", s.served, s.requests, s.throttled, s.faults);
+    Ok(())
+}
+
+async fn refresh(from: &str, out: &PathBuf) -> Result<()> {
+    let text = if from.starts_with("http://") || from.starts_with("https://") {
+        let resp = reqwest::Client::builder().timeout(Duration::from_secs(30)).build()?.get(from).send().await.with_context(|| format!("fetching {from}"))?;
+        if !resp.status().is_success() {
+            bail!("fetching {from}: HTTP {}", resp.status());
+        }
+        resp.text().await?
+    } else {
+        std::fs::read_to_string(from).with_context(|| format!("reading {from}"))?
+    };
+    let (new, issues) = Universe::from_csv(&text)?;
+    for line in issues.lines() {
+        eprintln!("warning: {line}");
+    }
+    if !(480..=520).contains(&new.len()) {
+        bail!("{from} has {} usable rows; an S&P 500 list has 480-520, so it was not written", new.len());
+    }
+    let (joined, left) = Universe::sp500().diff(&new);
+    let names = |v: &[Symbol]| if v.is_empty() { "none".to_string() } else { v.iter().map(|s| s.index_form()).collect::<Vec<_>>().join(", ") };
+    println!("{} members; joined: {}; left: {}", new.len(), names(&joined), names(&left));
+    std::fs::write(out, new.to_csv()).with_context(|| format!("writing {}", out.display()))?;
+    println!("wrote {}", out.display());
+    Ok(())
+}
+
+fn payload(size: usize, seed: &str, form: PayloadForm) -> Result<()> {
+    let all = Universe::sp500().members;
+    if size == 0 || size > all.len() {
+        bail!("--size must be between 1 and {}", all.len());
+    }
+    // A seeded partial Fisher-Yates shuffle: the same seed gives the same payload.
+    let mut idx: Vec<usize> = (0..all.len()).collect();
+    let mut state = sim::seed_from(seed);
+    for i in 0..size {
+        state = sim::synth::mix(state);
+        let j = i + (state % (all.len() - i) as u64) as usize;
+        idx.swap(i, j);
+    }
+    let mut chosen: Vec<String> = idx[..size].iter().map(|&i| all[i].symbol.index_form()).collect();
+    chosen.sort();
+    let body = match form {
+        PayloadForm::Test => serde_json::json!({"test_mode": true, "test_symbols": chosen}),
+        PayloadForm::Op => serde_json::json!({"op": "run", "symbols": chosen, "top": 25}),
+    };
+    println!("{}", serde_json::to_string_pretty(&body)?);
+    Ok(())
+}
+
+/// A progress bar on a terminal; a line every 10% otherwise.
+struct TermProgress {
+    tty: bool,
+    started: Instant,
+    last: Mutex<(Instant, usize)>,
+}
+
+impl TermProgress {
+    fn new() -> TermProgress {
+        let now = Instant::now();
+        TermProgress { tty: std::io::stderr().is_terminal(), started: now, last: Mutex::new((now, 0)) }
+    }
+}
+
+impl Progress for TermProgress {
+    fn advance(&self, done: usize, total: usize, symbol: &Symbol, _ok: bool) {
+        let mut last = self.last.lock().expect("progress lock");
+        if self.tty {
+            if last.0.elapsed() < Duration::from_millis(80) && done < total {
+                return;
+            }
+            last.0 = Instant::now();
+            let width = 30;
+            let filled = done * width / total.max(1);
+            let rate = done as f64 / self.started.elapsed().as_secs_f64().max(1e-3);
+            eprint!("\r[{}{}] {done}/{total} {:<6} {:.0}/s ", "#".repeat(filled), ".".repeat(width - filled), symbol.as_str(), rate);
+        } else {
+            let decile = done * 10 / total.max(1);
+            if decile > last.1 || done == total {
+                last.1 = decile;
+                eprintln!("fetched {done}/{total} ({:.1} s)", self.started.elapsed().as_secs_f64());
+            }
+        }
+    }
+
+    fn finish(&self) {
+        if self.tty {
+            eprintln!();
+        }
+    }
+}

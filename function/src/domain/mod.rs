@@ -4,6 +4,8 @@
 pub mod factors;
 pub mod fundamentals;
 pub mod model;
+pub mod outcome;
+pub mod report;
 pub mod scoring;
 pub mod symbol;
 pub mod time;

@@ -151,11 +151,13 @@ pub struct Reply {
     pub status: u16,
     pub body: String,
     pub delay: Duration,
+    /// Served from a recorded fixture file (sent as `X-Stockpicks-Fixture: 1`).
+    pub fixture: bool,
 }
 
 impl Reply {
     fn json(v: Value) -> Reply {
-        Reply { status: 200, body: v.to_string(), delay: Duration::ZERO }
+        Reply { status: 200, body: v.to_string(), delay: Duration::ZERO, fixture: false }
     }
 }
 
@@ -243,11 +245,11 @@ impl Simulator {
 
     fn fault_reply(&self, f: Fault) -> Reply {
         match f {
-            Fault::Http500 => Reply { status: 500, body: "Internal Server Error".into(), delay: Duration::ZERO },
-            Fault::Http503 => Reply { status: 503, body: "Service Unavailable".into(), delay: Duration::ZERO },
+            Fault::Http500 => Reply { status: 500, body: "Internal Server Error".into(), delay: Duration::ZERO, fixture: false },
+            Fault::Http503 => Reply { status: 503, body: "Service Unavailable".into(), delay: Duration::ZERO, fixture: false },
             Fault::Slow => Reply { delay: self.cfg.latency * 2 + Duration::from_secs(1), ..Reply::json(json!({})) },
-            Fault::Hang => Reply { status: 200, body: "{}".into(), delay: self.cfg.hang },
-            Fault::Malformed => Reply { status: 200, body: "{\"Symbol\": \"AAPL\", \"Name\": \"Appl".into(), delay: Duration::ZERO },
+            Fault::Hang => Reply { status: 200, body: "{}".into(), delay: self.cfg.hang, fixture: false },
+            Fault::Malformed => Reply { status: 200, body: "{\"Symbol\": \"AAPL\", \"Name\": \"Appl".into(), delay: Duration::ZERO, fixture: false },
             Fault::Empty => Reply::json(json!({})),
             Fault::ErrorMessage => Reply::json(json!({ "Error Message": INVALID_CALL_TEXT })),
             Fault::Premium => Reply::json(json!({ "Information": PREMIUM_TEXT })),
@@ -276,7 +278,7 @@ impl Simulator {
         match function {
             "OVERVIEW" | "GLOBAL_QUOTE" => {
                 if let Some(body) = self.fixture(function, symbol) {
-                    return Reply { status: 200, body, delay: Duration::ZERO };
+                    return Reply { status: 200, body, delay: Duration::ZERO, fixture: true };
                 }
                 if self.cfg.fixtures.is_some() || !valid {
                     // Fixture mode knows only its files; invalid symbols are unknown everywhere.
@@ -305,7 +307,7 @@ impl Simulator {
         let reply = match path.as_str() {
             "/query" => self.handle(&query),
             "/sim/stats" => Reply::json(serde_json::to_value(self.stats()).unwrap_or_default()),
-            _ => Reply { status: 404, body: "{\"Error Message\": \"not found\"}".into(), delay: Duration::ZERO },
+            _ => Reply { status: 404, body: "{\"Error Message\": \"not found\"}".into(), delay: Duration::ZERO, fixture: false },
         };
         if !reply.delay.is_zero() {
             tokio::time::sleep(reply.delay).await;
@@ -314,6 +316,7 @@ impl Simulator {
             .status(reply.status)
             .header("content-type", "application/json")
             .header("x-stockpicks-simulator", "1")
+            .header("x-stockpicks-fixture", if reply.fixture { "1" } else { "0" })
             .body(Full::new(Bytes::from(reply.body)))
             .expect("static response parts are valid");
         Ok(resp)

@@ -16,6 +16,8 @@ use tokio::time::Instant;
 
 /// The header the built-in simulator puts on every reply.
 pub const SIMULATOR_HEADER: &str = "x-stockpicks-simulator";
+/// Set to `1` by the simulator when the reply is a recorded fixture.
+pub const FIXTURE_HEADER: &str = "x-stockpicks-fixture";
 
 #[derive(Clone, Debug)]
 pub struct ClientConfig {
@@ -52,6 +54,7 @@ pub struct AlphaVantage {
     limiter: RateLimiter,
     daily_quota_hit: AtomicBool,
     synthetic: AtomicBool,
+    fixtures: AtomicBool,
     calls: AtomicU64,
     throttled: AtomicU64,
     retries: AtomicU64,
@@ -75,10 +78,23 @@ impl AlphaVantage {
             cfg,
             daily_quota_hit: AtomicBool::new(false),
             synthetic: AtomicBool::new(false),
+            fixtures: AtomicBool::new(false),
             calls: AtomicU64::new(0),
             throttled: AtomicU64::new(0),
             retries: AtomicU64::new(0),
         })
+    }
+
+    /// Where the data came from, as the replies said.
+    pub fn data_source(&self) -> crate::domain::report::DataSource {
+        use crate::domain::report::DataSource;
+        if self.fixtures.load(Relaxed) {
+            DataSource::Fixtures
+        } else if self.synthetic.load(Relaxed) {
+            DataSource::Simulator
+        } else {
+            DataSource::Alphavantage
+        }
     }
 
     /// True once the key's daily quota reply was seen: no more requests go out.
@@ -149,6 +165,9 @@ impl AlphaVantage {
             .map_err(|e| self.transport_error(e))?;
         if resp.headers().contains_key(SIMULATOR_HEADER) {
             self.synthetic.store(true, Relaxed);
+        }
+        if resp.headers().get(FIXTURE_HEADER).is_some_and(|v| v == "1") {
+            self.fixtures.store(true, Relaxed);
         }
         let status = resp.status().as_u16();
         if status == 429 {

@@ -1,0 +1,29 @@
+//! The local mailer: writes each message to a `.eml` file instead of sending it.
+
+use crate::ports::{MailError, Mailer};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+pub struct FileMailer {
+    dir: PathBuf,
+    sent: AtomicUsize,
+}
+
+impl FileMailer {
+    pub fn new(dir: impl Into<PathBuf>) -> FileMailer {
+        FileMailer { dir: dir.into(), sent: AtomicUsize::new(0) }
+    }
+}
+
+impl Mailer for FileMailer {
+    /// The first message is `email.eml`, later ones `email-2.eml`, `email-3.eml`, ...
+    async fn send(&self, recipient: &str, mime: &[u8]) -> Result<String, MailError> {
+        let n = self.sent.fetch_add(1, Ordering::SeqCst) + 1;
+        let name = if n == 1 { "email.eml".to_string() } else { format!("email-{n}.eml") };
+        let path = self.dir.join(&name);
+        let err = |e: std::io::Error| MailError { recipient: recipient.to_string(), message: e.to_string() };
+        tokio::fs::create_dir_all(&self.dir).await.map_err(err)?;
+        tokio::fs::write(&path, mime).await.map_err(err)?;
+        Ok(path.display().to_string())
+    }
+}

@@ -1,0 +1,262 @@
+//! The report model: everything a run publishes (results.json, the CSV, the email),
+//! built from the ranking, the fetch failures and the run's statistics. Pure.
+
+use super::model::Model;
+use super::scoring::{self, Candidate, RankedStock, Unranked};
+use super::time;
+use super::universe::Universe;
+use super::Symbol;
+use super::outcome::{ApiStats, FetchError};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DataSource {
+    /// The real Alpha Vantage API.
+    Alphavantage,
+    /// Synthetic companies from the built-in simulator.
+    Simulator,
+    /// Recorded replies served by the simulator from a fixtures directory.
+    Fixtures,
+}
+
+impl DataSource {
+    pub fn is_synthetic(self) -> bool {
+        self != DataSource::Alphavantage
+    }
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct RunStats {
+    pub api_calls: u64,
+    pub throttled: u64,
+    pub retries: u64,
+    pub cache_hits: u64,
+    pub elapsed_ms: u64,
+    pub symbols_fetched: usize,
+    pub symbols_failed: usize,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Coverage {
+    /// Companies in the ranking (one per company).
+    pub ranked: usize,
+    /// Symbols with enough data to score (ranked companies and their other share classes).
+    pub scored: usize,
+    pub universe: usize,
+    /// scored / universe, 0-1.
+    pub ratio: f64,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ModelInfo {
+    pub name: String,
+    pub hash: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct DataDates {
+    /// UTC date the data was fetched.
+    pub fetched: String,
+    /// The most common `LatestQuarter` among the fetched companies.
+    pub latest_quarter: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RunReport {
+    pub run_id: String,
+    pub generated_at: String,
+    pub data_source: DataSource,
+    pub universe_size: usize,
+    pub stats: RunStats,
+    pub coverage: Coverage,
+    /// Set when coverage is under the publish gate: why the run is partial.
+    pub partial: Option<String>,
+    pub data_date: DataDates,
+    pub model: ModelInfo,
+    pub version: String,
+    pub top: usize,
+    pub picks: Vec<RankedStock>,
+    pub ranking: Vec<RankedStock>,
+    pub unranked: Vec<Unranked>,
+    #[serde(default)]
+    pub warnings: Vec<String>,
+}
+
+/// What a run fetched, before scoring.
+#[derive(Clone, Debug, Default)]
+pub struct Fetched {
+    pub candidates: Vec<Candidate>,
+    pub failures: Vec<(Symbol, FetchError)>,
+}
+
+pub struct ReportInputs<'a> {
+    pub run_id: &'a str,
+    pub now_unix: i64,
+    pub data_source: DataSource,
+    pub universe: &'a Universe,
+    pub model: &'a Model,
+    pub top: usize,
+    pub min_run_coverage: f64,
+    pub api: ApiStats,
+    pub elapsed_ms: u64,
+    pub warnings: Vec<String>,
+}
+
+pub fn build(inputs: ReportInputs<'_>, fetched: &Fetched) -> RunReport {
+    let ranking = scoring::rank(inputs.model, &fetched.candidates);
+    let mut unranked = ranking.unranked;
+    for (symbol, err) in &fetched.failures {
+        unranked.push(Unranked { symbol: symbol.clone(), reason: format!("no data: {err}") });
+    }
+    unranked.sort_by(|a, b| a.symbol.cmp(&b.symbol));
+
+    let ranked = ranking.ranked.len();
+    let scored = ranked + ranking.ranked.iter().map(|r| r.other_classes.len()).sum::<usize>();
+    let universe = inputs.universe.len();
+    let ratio = if universe == 0 { 0.0 } else { scored as f64 / universe as f64 };
+    let partial = (ratio < inputs.min_run_coverage).then(|| partial_reason(scored, universe, inputs.min_run_coverage, &fetched.failures));
+
+    let mut quarters: BTreeMap<&str, usize> = BTreeMap::new();
+    for c in &fetched.candidates {
+        if let Some(q) = c.fundamentals.latest_quarter.as_deref() {
+            *quarters.entry(q).or_default() += 1;
+        }
+    }
+    // Most common; on a tie the later quarter.
+    let latest_quarter = quarters.iter().max_by(|a, b| a.1.cmp(b.1).then(a.0.cmp(b.0))).map(|(q, _)| q.to_string());
+
+    RunReport {
+        run_id: inputs.run_id.to_string(),
+        generated_at: time::rfc3339(inputs.now_unix),
+        data_source: inputs.data_source,
+        universe_size: universe,
+        stats: RunStats {
+            api_calls: inputs.api.api_calls,
+            throttled: inputs.api.throttled,
+            retries: inputs.api.retries,
+            cache_hits: inputs.api.cache_hits,
+            elapsed_ms: inputs.elapsed_ms,
+            symbols_fetched: fetched.candidates.len(),
+            symbols_failed: fetched.failures.len(),
+        },
+        coverage: Coverage { ranked, scored, universe, ratio: (ratio * 10_000.0).round() / 10_000.0 },
+        partial,
+        data_date: DataDates { fetched: time::date(inputs.now_unix), latest_quarter },
+        model: ModelInfo { name: inputs.model.name.clone(), hash: inputs.model.hash.clone() },
+        version: env!("CARGO_PKG_VERSION").to_string(),
+        top: inputs.top,
+        picks: ranking.ranked.iter().take(inputs.top).cloned().collect(),
+        ranking: ranking.ranked,
+        unranked,
+        warnings: inputs.warnings,
+    }
+}
+
+/// "ranked 20 of 503 symbols (4.0%, under the 90% gate): 483 had no data (daily quota exhausted: 478, unknown symbol: 5)"
+fn partial_reason(scored: usize, universe: usize, gate: f64, failures: &[(Symbol, FetchError)]) -> String {
+    let mut kinds: BTreeMap<String, usize> = BTreeMap::new();
+    for (_, e) in failures {
+        *kinds.entry(short_kind(e).to_string()).or_default() += 1;
+    }
+    let pct = if universe == 0 { 0.0 } else { scored as f64 / universe as f64 * 100.0 };
+    let mut s = format!("ranked {scored} of {universe} symbols ({pct:.1}%, under the {:.0}% gate)", gate * 100.0);
+    if !failures.is_empty() {
+        let mut list: Vec<(String, usize)> = kinds.into_iter().collect();
+        list.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+        let parts: Vec<String> = list.iter().map(|(k, n)| format!("{k}: {n}")).collect();
+        s.push_str(&format!("; {} had no data ({})", failures.len(), parts.join(", ")));
+    }
+    s
+}
+
+fn short_kind(e: &FetchError) -> &'static str {
+    match e {
+        FetchError::Throttled => "throttled",
+        FetchError::DailyQuotaExhausted => "daily quota exhausted",
+        FetchError::PremiumOnly => "premium only",
+        FetchError::DemoKey => "demo key",
+        FetchError::InvalidCall(_) => "rejected call",
+        FetchError::NotFound => "unknown symbol",
+        FetchError::Malformed(_) => "malformed reply",
+        FetchError::Http(_) => "HTTP error",
+        FetchError::Timeout => "timeout",
+        FetchError::Transport(_) => "network error",
+    }
+}
+
+impl RunReport {
+    /// The email subject.
+    pub fn subject(&self) -> String {
+        let mut s = String::new();
+        if self.partial.is_some() {
+            s.push_str("PARTIAL: ");
+        }
+        if self.data_source.is_synthetic() {
+            s.push_str("[SYNTHETIC] ");
+        }
+        s.push_str(&format!("stockpicks: top {} for {}", self.picks.len(), self.data_date.fetched));
+        s
+    }
+
+    /// The first line of every rendering: says PARTIAL and why, or what the run covered.
+    pub fn headline(&self) -> String {
+        match &self.partial {
+            Some(why) => format!("PARTIAL REPORT: {why}."),
+            None => format!(
+                "Top {} of {} ranked companies ({} of {} symbols scored, {:.1}%).",
+                self.picks.len(),
+                self.coverage.ranked,
+                self.coverage.scored,
+                self.coverage.universe,
+                self.coverage.ratio * 100.0
+            ),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::fundamentals::Fundamentals;
+    use crate::domain::universe::Member;
+
+    fn inputs<'a>(u: &'a Universe, m: &'a Model) -> ReportInputs<'a> {
+        ReportInputs {
+            run_id: "20261128T1200Z-abcdef",
+            now_unix: 1_795_863_909,
+            data_source: DataSource::Simulator,
+            universe: u,
+            model: m,
+            top: 25,
+            min_run_coverage: 0.9,
+            api: ApiStats::default(),
+            elapsed_ms: 1,
+            warnings: vec![],
+        }
+    }
+
+    #[test]
+    fn partial_when_under_the_gate_and_says_why() {
+        let syms = ["AAA", "BBB", "CCC"];
+        let u = Universe {
+            members: syms.iter().map(|s| Member { symbol: Symbol::parse(s).unwrap(), name: s.to_string(), sector: "X".into(), cik: None }).collect(),
+        };
+        let m = Model::from_toml("name='q'\n[groups]\nq=1\n[[factors]]\nname='roe'\ngroup='q'\n").unwrap();
+        let f = Fundamentals::from_overview(&serde_json::from_str(r#"{"ReturnOnEquityTTM":"0.2","LatestQuarter":"2026-09-30"}"#).unwrap());
+        let fetched = Fetched {
+            candidates: vec![Candidate { member: u.members[0].clone(), fundamentals: f }],
+            failures: vec![(u.members[1].symbol.clone(), FetchError::DailyQuotaExhausted), (u.members[2].symbol.clone(), FetchError::DailyQuotaExhausted)],
+        };
+        let r = build(inputs(&u, &m), &fetched);
+        let why = r.partial.clone().unwrap();
+        assert!(why.contains("ranked 1 of 3") && why.contains("daily quota exhausted: 2"), "{why}");
+        assert!(r.subject().starts_with("PARTIAL: [SYNTHETIC]"), "{}", r.subject());
+        assert!(r.headline().starts_with("PARTIAL REPORT"));
+        assert_eq!(r.unranked.len(), 2);
+        assert!(r.unranked[0].reason.contains("daily quota"));
+        assert_eq!(r.data_date.latest_quarter.as_deref(), Some("2026-09-30"));
+        assert_eq!(r.generated_at, "2026-11-28T11:05:09Z");
+    }
+}

@@ -1,0 +1,74 @@
+//! The single-invocation run: fetch the universe, rank it once, render, store the report
+//! and mail it. The local CLI runs exactly this; so will a small Lambda run.
+
+use super::fetch::{fetch_all, Quotes};
+use super::publish::{self, Delivery, MailSettings};
+use crate::domain::model::Model;
+use crate::domain::report::{self, DataSource, ReportInputs, RunReport};
+use crate::domain::universe::Universe;
+use crate::ports::{Clock, MarketData, Mailer, ObjectStore, Progress, StoreError};
+use std::sync::Arc;
+use std::time::Instant;
+
+pub struct RunRequest {
+    pub run_id: String,
+    pub universe: Universe,
+    pub model: Model,
+    pub top: usize,
+    pub workers: usize,
+    pub quotes: Quotes,
+    pub min_run_coverage: f64,
+    /// Key prefix for the stored artifacts ("" locally, `reports/{date}/{run_id}/` in S3).
+    pub prefix: String,
+    pub mail: MailSettings,
+    /// Problems found before fetching (bad tickers, universe file rows), kept in the report.
+    pub warnings: Vec<String>,
+}
+
+pub struct RunOutcome {
+    pub report: RunReport,
+    pub delivery: Delivery,
+}
+
+/// `source` tells where the market data said it came from, once the fetch is done.
+pub async fn run_once<M, S, Ml, C>(
+    market: Arc<M>,
+    source: impl Fn(&M) -> DataSource,
+    store: &S,
+    mailer: &Ml,
+    clock: &C,
+    req: RunRequest,
+    progress: Arc<dyn Progress>,
+) -> Result<RunOutcome, StoreError>
+where
+    M: MarketData,
+    S: ObjectStore,
+    Ml: Mailer,
+    C: Clock,
+{
+    let started = Instant::now();
+    let (fetched, mut warnings) = fetch_all(market.clone(), req.universe.members.clone(), req.workers, req.quotes, progress).await;
+    let mut all_warnings = req.warnings;
+    all_warnings.append(&mut warnings);
+    let now = clock.now_unix();
+    let report = report::build(
+        ReportInputs {
+            run_id: &req.run_id,
+            now_unix: now,
+            data_source: source(&market),
+            universe: &req.universe,
+            model: &req.model,
+            top: req.top,
+            min_run_coverage: req.min_run_coverage,
+            api: market.stats(),
+            elapsed_ms: started.elapsed().as_millis() as u64,
+            warnings: all_warnings,
+        },
+        &fetched,
+    );
+    let art = publish::render_all(&report, &req.mail);
+    publish::store(store, &req.prefix, &art).await?;
+    let delivery = publish::send_all(mailer, &report, &art, &req.mail, now).await;
+    tracing::info!(run_id = %report.run_id, ranked = report.coverage.ranked, universe = report.universe_size, "Analysis complete");
+    Ok(RunOutcome { report, delivery })
+}
