@@ -105,6 +105,15 @@ fn round2(x: f64) -> f64 {
     (x * 100.0).round() / 100.0
 }
 
+/// Six significant digits: exact inputs such as 0.243 survive unchanged, and computed
+/// ratios lose only floating-point noise.
+fn sig6(x: f64) -> f64 {
+    if x == 0.0 || !x.is_finite() {
+        return x;
+    }
+    format!("{x:.5e}").parse().unwrap_or(x)
+}
+
 /// Mid-rank percentiles (0-100) of `values` (index, value); ties share a percentile.
 fn percentiles(values: &mut [(usize, f64)], out: &mut [Option<f64>]) {
     let n = values.len();
@@ -278,7 +287,7 @@ pub fn rank(model: &Model, candidates: &[Candidate]) -> Ranking {
         for (fi, mf) in model.factors.iter().enumerate() {
             factors.insert(
                 mf.def.name.to_string(),
-                FactorScore { value: raw[fi][s.i], percentile: pct[fi][s.i].map(round2), peers: peers[fi][s.i] },
+                FactorScore { value: raw[fi][s.i].map(sig6), percentile: pct[fi][s.i].map(round2), peers: peers[fi][s.i] },
             );
         }
         let mut grades = BTreeMap::new();
@@ -299,7 +308,7 @@ pub fn rank(model: &Model, candidates: &[Candidate]) -> Ranking {
             factors,
             coverage: round2(s.coverage * 100.0) / 100.0,
             reasons,
-            price: c.fundamentals.price(),
+            price: c.fundamentals.price().map(sig6),
             other_classes: Vec::new(),
         });
     }

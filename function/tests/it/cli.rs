@@ -1,0 +1,142 @@
+//! The `stockpicks` binary as a user runs it: outputs, messages for bad input, the
+//! standalone simulator, payloads and the universe refresh.
+
+use crate::helpers::*;
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+
+#[test]
+fn run_with_symbols_reports_bad_tickers_by_name_and_writes_everything() {
+    let out = tempdir("cli-run");
+    let o = stockpicks(
+        &["run", "--symbols", "AAPL,MSFT,<b>,AAPL&function=X,../x,brk.b,JPM,XOM,JNJ,PG", "--out", out.to_str().unwrap(), "--top", "5"],
+        &[("EMAIL_RECIPIENT", "reader@example.com")],
+    );
+    let err = text(&o.stderr);
+    assert!(o.status.success(), "{err}");
+    assert!(err.contains("SYNTHETIC DATA"), "{err}");
+    for bad in ["\"<b>\"", "\"AAPL&function=X\"", "\"../x\""] {
+        assert!(err.contains(bad), "bad ticker {bad} not named: {err}");
+    }
+    let stdout = text(&o.stdout);
+    assert!(stdout.contains("BRK-B") || err.contains("BRK-B"), "{stdout}");
+    for f in ["results.json", "top25.csv", "report.html", "email.eml"] {
+        assert!(out.join(f).exists(), "{f} missing");
+    }
+    let results: serde_json::Value = serde_json::from_slice(&std::fs::read(out.join("results.json")).unwrap()).unwrap();
+    assert_eq!(results["picks"].as_array().unwrap().len(), 5);
+    assert_eq!(results["universe_size"], 7);
+    assert_eq!(results["data_source"], "simulator");
+    let warnings = results["warnings"].to_string();
+    assert!(warnings.contains("AAPL&function=X"), "{warnings}");
+    let eml = text(&std::fs::read(out.join("email.eml")).unwrap());
+    assert!(eml.contains("To: reader@example.com\r\n"));
+    assert!(eml.contains("List-Unsubscribe:"));
+}
+
+#[test]
+fn json_format_prints_the_results() {
+    let out = tempdir("cli-json");
+    let o = stockpicks(&["run", "--symbols", "IBM,KO,PEP", "--format", "json", "--out", out.to_str().unwrap()], &[]);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["ranking"].as_array().unwrap().len(), 3);
+}
+
+#[test]
+fn bad_inputs_get_clear_messages() {
+    let dir = tempdir("cli-bad");
+    let no_sector = dir.join("u.csv");
+    std::fs::write(&no_sector, "Symbol,Security\nAAPL,Apple\n").unwrap();
+    let o = stockpicks(&["run", "--universe", no_sector.to_str().unwrap()], &[]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(text(&o.stderr).contains("missing column sector"), "{}", text(&o.stderr));
+
+    let model = dir.join("m.toml");
+    std::fs::write(&model, "name='m'\n[groups]\nv=1\n[[factors]]\nname='current_ratio'\ngroup='v'\n").unwrap();
+    let o = stockpicks(&["run", "--symbols", "AAPL", "--model", model.to_str().unwrap()], &[]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(text(&o.stderr).contains("unknown factor \"current_ratio\""), "{}", text(&o.stderr));
+
+    std::fs::write(&model, "name='m'\n[groups]\nv=1\n[[factors]]\nname='roe'\ngroup='v'\nweight=-3\n").unwrap();
+    let o = stockpicks(&["run", "--symbols", "AAPL", "--model", model.to_str().unwrap()], &[]);
+    assert!(text(&o.stderr).contains("weight of factor \"roe\""), "{}", text(&o.stderr));
+
+    let o = stockpicks(&["run", "--symbols", "AAPL"], &[("MAX_WORKERS", "many")]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(text(&o.stderr).contains("MAX_WORKERS=many"), "{}", text(&o.stderr));
+
+    let o = stockpicks(&["run", "--symbols", "<b>,../x"], &[]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(text(&o.stderr).contains("no valid ticker"), "{}", text(&o.stderr));
+}
+
+#[test]
+fn universe_file_with_duplicates_is_cleaned_and_reported() {
+    let dir = tempdir("cli-dup");
+    let u = dir.join("u.csv");
+    std::fs::write(&u, "Symbol,Security,GICS Sector\nAAPL,Apple,Information Technology\nAAPL,Apple again,Information Technology\nKO,Coca-Cola,Consumer Staples\n").unwrap();
+    let o = stockpicks(&["run", "--universe", u.to_str().unwrap(), "--out", dir.join("o").to_str().unwrap()], &[]);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    assert!(text(&o.stderr).contains("row 3: duplicate of AAPL"), "{}", text(&o.stderr));
+}
+
+#[test]
+fn payload_sizes_and_determinism() {
+    let a = stockpicks(&["payload", "--size", "15", "--seed", "7"], &[]);
+    let b = stockpicks(&["payload", "--size", "15", "--seed", "7"], &[]);
+    assert_eq!(a.stdout, b.stdout);
+    let v: serde_json::Value = serde_json::from_slice(&a.stdout).unwrap();
+    assert_eq!(v["test_mode"], true);
+    assert_eq!(v["test_symbols"].as_array().unwrap().len(), 15);
+    let o = stockpicks(&["payload", "--size", "9999"], &[]);
+    assert!(!o.status.success());
+}
+
+#[test]
+fn universe_refresh_shows_changes_and_refuses_short_lists() {
+    let Some(data) = shared_data() else { return };
+    let dir = tempdir("cli-refresh");
+    let out = dir.join("sp500.csv");
+    let src = data.join("sp500/constituents.csv");
+    let o = stockpicks(&["universe", "refresh", "--from", src.to_str().unwrap(), "--out", out.to_str().unwrap()], &[]);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    assert!(text(&o.stdout).contains("joined:") && text(&o.stdout).contains("left:"));
+    let short = dir.join("short.csv");
+    let body: String = std::fs::read_to_string(&src).unwrap().lines().take(11).map(|l| format!("{l}\n")).collect();
+    std::fs::write(&short, body).unwrap();
+    let o = stockpicks(&["universe", "refresh", "--from", short.to_str().unwrap(), "--out", dir.join("x.csv").to_str().unwrap()], &[]);
+    assert!(!o.status.success());
+    assert!(text(&o.stderr).contains("10 usable rows"), "{}", text(&o.stderr));
+    assert!(!dir.join("x.csv").exists());
+}
+
+/// The standalone simulator as a separate process, and a run pointed at it by URL.
+#[test]
+fn standalone_simulator_serves_a_run() {
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let mut child = Command::new(env!("CARGO_BIN_EXE_stockpicks"))
+        .args(["sim", "--port", &port.to_string(), "--rate-per-min", "30000", "--fault", "KO=empty"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+    assert!(line.contains("listening on http://127.0.0.1:"), "{line}");
+    let out = tempdir("cli-sim");
+    let o = stockpicks(
+        &["run", "--symbols", "IBM,KO,PEP,AAPL", "--out", out.to_str().unwrap()],
+        &[("ALPHA_VANTAGE_API_KEY", "TESTKEY1234"), ("ALPHA_VANTAGE_BASE_URL", &format!("http://127.0.0.1:{port}")), ("ALPHA_VANTAGE_RATE_PER_MIN", "30000")],
+    );
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let results: serde_json::Value = serde_json::from_slice(&std::fs::read(out.join("results.json")).unwrap()).unwrap();
+    // A real key does not make simulator data real: the header labels it.
+    assert_eq!(results["data_source"], "simulator");
+    assert!(results["unranked"].to_string().contains("KO"));
+}

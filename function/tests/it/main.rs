@@ -1,0 +1,8 @@
+//! Integration tests: one binary, shared helpers, real components (the simulator over
+//! HTTP on loopback, real directories, the real CLI binary).
+
+mod helpers;
+
+mod cli;
+mod pipeline;
+mod recorded_data;
