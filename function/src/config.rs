@@ -104,9 +104,14 @@ impl Config {
         let base_url = match get("ALPHA_VANTAGE_BASE_URL") {
             None => None,
             Some(u) => {
-                let parsed = url::Url::parse(&u).map_err(|e| ConfigError { var: "ALPHA_VANTAGE_BASE_URL", value: u.clone(), why: e.to_string() })?;
+                let parsed =
+                    url::Url::parse(&u).map_err(|e| ConfigError { var: "ALPHA_VANTAGE_BASE_URL", value: u.clone(), why: e.to_string() })?;
                 if !matches!(parsed.scheme(), "http" | "https") || parsed.query().is_some() {
-                    return Err(ConfigError { var: "ALPHA_VANTAGE_BASE_URL", value: u, why: "must be an http(s) URL without a query string".into() });
+                    return Err(ConfigError {
+                        var: "ALPHA_VANTAGE_BASE_URL",
+                        value: u,
+                        why: "must be an http(s) URL without a query string".into(),
+                    });
                 }
                 Some(u)
             }

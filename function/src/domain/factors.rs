@@ -1,7 +1,7 @@
 //! The factors a model can use: each is a pure function of one company's fundamentals
 //! that returns `None` when its inputs are missing or meaningless. Nothing is imputed.
 
-use super::fundamentals::Fundamentals;
+use super::fundamentals::{Field, Fundamentals};
 
 /// How a factor's raw value reads to a person.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -27,7 +27,7 @@ fn positive(v: Option<f64>) -> Option<f64> {
 }
 
 fn earnings_yield(f: &Fundamentals) -> Option<f64> {
-    let eps = f.get("EPS").or_else(|| f.get("DilutedEPSTTM"))?;
+    let eps = f.get(Field::Eps).or_else(|| f.get(Field::DilutedEpsTtm))?;
     Some(eps / f.price()?)
 }
 
@@ -35,40 +35,40 @@ fn earnings_yield(f: &Fundamentals) -> Option<f64> {
 /// negative (so EV is positive and the yield is a true negative). A negative EV with
 /// positive EBITDA has no meaningful yield and stays missing.
 fn ebitda_ev(f: &Fundamentals) -> Option<f64> {
-    let r = f.get("EVToEBITDA")?;
+    let r = f.get(Field::EvToEbitda)?;
     if r > 0.0 {
         return Some(1.0 / r);
     }
-    match f.get("EBITDA") {
+    match f.get(Field::Ebitda) {
         Some(e) if e < 0.0 => Some(1.0 / r),
         _ => None,
     }
 }
 
 fn sales_yield(f: &Fundamentals) -> Option<f64> {
-    Some(1.0 / positive(f.get("PriceToSalesRatioTTM"))?)
+    Some(1.0 / positive(f.get(Field::PriceToSalesRatioTtm))?)
 }
 
 fn book_yield(f: &Fundamentals) -> Option<f64> {
-    Some(1.0 / positive(f.get("PriceToBookRatio"))?)
+    Some(1.0 / positive(f.get(Field::PriceToBookRatio))?)
 }
 
 fn forward_earnings_yield(f: &Fundamentals) -> Option<f64> {
-    Some(1.0 / f.get("ForwardPE")?)
+    Some(1.0 / f.get(Field::ForwardPe)?)
 }
 
 fn price_vs_200d(f: &Fundamentals) -> Option<f64> {
-    Some(f.price()? / positive(f.get("200DayMovingAverage"))? - 1.0)
+    Some(f.price()? / positive(f.get(Field::Ma200))? - 1.0)
 }
 
 fn trend_50_200(f: &Fundamentals) -> Option<f64> {
-    Some(positive(f.get("50DayMovingAverage"))? / positive(f.get("200DayMovingAverage"))? - 1.0)
+    Some(positive(f.get(Field::Ma50))? / positive(f.get(Field::Ma200))? - 1.0)
 }
 
 /// Where the price sits in its 52-week range, 0 (low) to 1 (high); clamped because the
 /// quote can be newer than the range.
 fn range_position(f: &Fundamentals) -> Option<f64> {
-    let (hi, lo, p) = (f.get("52WeekHigh")?, f.get("52WeekLow")?, f.price()?);
+    let (hi, lo, p) = (f.get(Field::Week52High)?, f.get(Field::Week52Low)?, f.price()?);
     if hi <= lo || lo <= 0.0 {
         return None;
     }
@@ -76,17 +76,17 @@ fn range_position(f: &Fundamentals) -> Option<f64> {
 }
 
 fn target_upside(f: &Fundamentals) -> Option<f64> {
-    Some(positive(f.get("AnalystTargetPrice"))? / f.price()? - 1.0)
+    Some(positive(f.get(Field::AnalystTargetPrice))? / f.price()? - 1.0)
 }
 
 /// Mean rating, 5 = strong buy ... 1 = strong sell; needs at least one rating.
 fn analyst_consensus(f: &Fundamentals) -> Option<f64> {
     let counts = [
-        (5.0, f.get("AnalystRatingStrongBuy")?),
-        (4.0, f.get("AnalystRatingBuy")?),
-        (3.0, f.get("AnalystRatingHold")?),
-        (2.0, f.get("AnalystRatingSell")?),
-        (1.0, f.get("AnalystRatingStrongSell")?),
+        (5.0, f.get(Field::AnalystRatingStrongBuy)?),
+        (4.0, f.get(Field::AnalystRatingBuy)?),
+        (3.0, f.get(Field::AnalystRatingHold)?),
+        (2.0, f.get(Field::AnalystRatingSell)?),
+        (1.0, f.get(Field::AnalystRatingStrongSell)?),
     ];
     if counts.iter().any(|(_, n)| *n < 0.0) {
         return None;
@@ -96,8 +96,8 @@ fn analyst_consensus(f: &Fundamentals) -> Option<f64> {
 }
 
 macro_rules! field {
-    ($field:literal) => {
-        |f: &Fundamentals| f.get($field)
+    ($field:ident) => {
+        |f: &Fundamentals| f.get(Field::$field)
     };
 }
 
@@ -108,20 +108,20 @@ pub const FACTORS: &[FactorDef] = &[
     FactorDef { name: "sales_yield", label: "Sales/price", unit: Unit::Multiple, compute: sales_yield },
     FactorDef { name: "book_yield", label: "Book/price", unit: Unit::Multiple, compute: book_yield },
     FactorDef { name: "forward_earnings_yield", label: "Forward earnings yield", unit: Unit::Percent, compute: forward_earnings_yield },
-    FactorDef { name: "dividend_yield", label: "Dividend yield", unit: Unit::Percent, compute: field!("DividendYield") },
-    FactorDef { name: "roe", label: "Return on equity", unit: Unit::Percent, compute: field!("ReturnOnEquityTTM") },
-    FactorDef { name: "roa", label: "Return on assets", unit: Unit::Percent, compute: field!("ReturnOnAssetsTTM") },
-    FactorDef { name: "profit_margin", label: "Profit margin", unit: Unit::Percent, compute: field!("ProfitMargin") },
-    FactorDef { name: "operating_margin", label: "Operating margin", unit: Unit::Percent, compute: field!("OperatingMarginTTM") },
-    FactorDef { name: "revenue_growth", label: "Revenue growth (YoY)", unit: Unit::Percent, compute: field!("QuarterlyRevenueGrowthYOY") },
-    FactorDef { name: "earnings_growth", label: "Earnings growth (YoY)", unit: Unit::Percent, compute: field!("QuarterlyEarningsGrowthYOY") },
+    FactorDef { name: "dividend_yield", label: "Dividend yield", unit: Unit::Percent, compute: field!(DividendYield) },
+    FactorDef { name: "roe", label: "Return on equity", unit: Unit::Percent, compute: field!(ReturnOnEquityTtm) },
+    FactorDef { name: "roa", label: "Return on assets", unit: Unit::Percent, compute: field!(ReturnOnAssetsTtm) },
+    FactorDef { name: "profit_margin", label: "Profit margin", unit: Unit::Percent, compute: field!(ProfitMargin) },
+    FactorDef { name: "operating_margin", label: "Operating margin", unit: Unit::Percent, compute: field!(OperatingMarginTtm) },
+    FactorDef { name: "revenue_growth", label: "Revenue growth (YoY)", unit: Unit::Percent, compute: field!(QuarterlyRevenueGrowthYoy) },
+    FactorDef { name: "earnings_growth", label: "Earnings growth (YoY)", unit: Unit::Percent, compute: field!(QuarterlyEarningsGrowthYoy) },
     FactorDef { name: "price_vs_200d", label: "Price vs 200-day average", unit: Unit::Percent, compute: price_vs_200d },
     FactorDef { name: "trend_50_200", label: "50-day vs 200-day average", unit: Unit::Percent, compute: trend_50_200 },
     FactorDef { name: "range_position", label: "Position in 52-week range", unit: Unit::Percent, compute: range_position },
     FactorDef { name: "target_upside", label: "Analyst target upside", unit: Unit::Percent, compute: target_upside },
     FactorDef { name: "analyst_consensus", label: "Analyst consensus", unit: Unit::Consensus, compute: analyst_consensus },
-    FactorDef { name: "beta", label: "Beta", unit: Unit::Multiple, compute: field!("Beta") },
-    FactorDef { name: "peg", label: "PEG ratio", unit: Unit::Multiple, compute: field!("PEGRatio") },
+    FactorDef { name: "beta", label: "Beta", unit: Unit::Multiple, compute: field!(Beta) },
+    FactorDef { name: "peg", label: "PEG ratio", unit: Unit::Multiple, compute: field!(PegRatio) },
 ];
 
 pub fn lookup(name: &str) -> Option<&'static FactorDef> {
@@ -130,10 +130,47 @@ pub fn lookup(name: &str) -> Option<&'static FactorDef> {
 
 /// Formats a raw value for people: "6.3%", "1.80x", "4.1/5".
 pub fn format_value(unit: Unit, v: f64) -> String {
+    let mut s = String::with_capacity(12);
+    write_value(&mut s, unit, v);
+    s
+}
+
+/// Appends a formatted value to `out` (no intermediate allocation).
+pub fn write_value(out: &mut String, unit: Unit, v: f64) {
     match unit {
-        Unit::Percent => format!("{:.1}%", v * 100.0),
-        Unit::Multiple => format!("{v:.2}x"),
-        Unit::Consensus => format!("{v:.1}/5"),
+        Unit::Percent => {
+            write_fixed(out, v * 100.0, 1);
+            out.push('%');
+        }
+        Unit::Multiple => {
+            write_fixed(out, v, 2);
+            out.push('x');
+        }
+        Unit::Consensus => {
+            write_fixed(out, v, 1);
+            out.push_str("/5");
+        }
+    }
+}
+
+/// Writes `v` with `decimals` places, rounding half away from zero, through integer
+/// formatting only: the standard library's exact float formatting is far slower, and
+/// this runs for every ranked stock's reasons.
+pub fn write_fixed(out: &mut String, v: f64, decimals: u32) {
+    use std::fmt::Write;
+    let scale = 10u64.pow(decimals);
+    let scaled = (v.abs() * scale as f64).round();
+    if !scaled.is_finite() || scaled >= 1e15 {
+        let _ = write!(out, "{v:.prec$}", prec = decimals as usize);
+        return;
+    }
+    let n = scaled as u64;
+    if v < 0.0 && n != 0 {
+        out.push('-');
+    }
+    let _ = write!(out, "{}", n / scale);
+    if decimals > 0 {
+        let _ = write!(out, ".{:0width$}", n % scale, width = decimals as usize);
     }
 }
 
@@ -163,10 +200,14 @@ mod tests {
 
     #[test]
     fn consensus_needs_ratings() {
-        let c = f(r#"{"AnalystRatingStrongBuy":"7","AnalystRatingBuy":"21","AnalystRatingHold":"13","AnalystRatingSell":"2","AnalystRatingStrongSell":"2"}"#);
+        let c = f(
+            r#"{"AnalystRatingStrongBuy":"7","AnalystRatingBuy":"21","AnalystRatingHold":"13","AnalystRatingSell":"2","AnalystRatingStrongSell":"2"}"#,
+        );
         let v = analyst_consensus(&c).unwrap();
         assert!((v - (35.0 + 84.0 + 39.0 + 4.0 + 2.0) / 45.0).abs() < 1e-12);
-        let zero = f(r#"{"AnalystRatingStrongBuy":"0","AnalystRatingBuy":"0","AnalystRatingHold":"0","AnalystRatingSell":"0","AnalystRatingStrongSell":"0"}"#);
+        let zero = f(
+            r#"{"AnalystRatingStrongBuy":"0","AnalystRatingBuy":"0","AnalystRatingHold":"0","AnalystRatingSell":"0","AnalystRatingStrongSell":"0"}"#,
+        );
         assert_eq!(analyst_consensus(&zero), None);
         assert_eq!(analyst_consensus(&f(r#"{"AnalystRatingStrongBuy":"-"}"#)), None);
     }
@@ -177,6 +218,16 @@ mod tests {
         assert_eq!(range_position(&x), Some(1.0));
         let flat = f(r#"{"52WeekHigh":"100","52WeekLow":"100","MarketCapitalization":"1000","SharesOutstanding":"10"}"#);
         assert_eq!(range_position(&flat), None);
+    }
+
+    #[test]
+    fn fixed_formatting() {
+        assert_eq!(format_value(Unit::Percent, 0.063), "6.3%");
+        assert_eq!(format_value(Unit::Percent, -0.0004), "0.0%");
+        assert_eq!(format_value(Unit::Percent, -0.338), "-33.8%");
+        assert_eq!(format_value(Unit::Multiple, 1.8), "1.80x");
+        assert_eq!(format_value(Unit::Consensus, 4.0666), "4.1/5");
+        assert_eq!(format_value(Unit::Multiple, 1e300), format!("{:.2}x", 1e300));
     }
 
     #[test]

@@ -5,49 +5,119 @@
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
-/// Numeric OVERVIEW fields the scoring model can use. `zero_is_missing` marks ratios and
-/// prices for which `"0"` is Alpha Vantage's way of saying "not available".
-pub const NUMERIC_FIELDS: &[(&str, bool)] = &[
-    ("MarketCapitalization", true),
-    ("EBITDA", false),
-    ("PERatio", true),
-    ("PEGRatio", true),
-    ("BookValue", false),
-    ("DividendPerShare", false),
-    ("DividendYield", false),
-    ("EPS", false),
-    ("DilutedEPSTTM", false),
-    ("RevenuePerShareTTM", false),
-    ("ProfitMargin", false),
-    ("OperatingMarginTTM", false),
-    ("ReturnOnAssetsTTM", false),
-    ("ReturnOnEquityTTM", false),
-    ("RevenueTTM", false),
-    ("GrossProfitTTM", false),
-    ("QuarterlyEarningsGrowthYOY", false),
-    ("QuarterlyRevenueGrowthYOY", false),
-    ("AnalystTargetPrice", true),
-    ("AnalystRatingStrongBuy", false),
-    ("AnalystRatingBuy", false),
-    ("AnalystRatingHold", false),
-    ("AnalystRatingSell", false),
-    ("AnalystRatingStrongSell", false),
-    ("TrailingPE", true),
-    ("ForwardPE", true),
-    ("PriceToSalesRatioTTM", true),
-    ("PriceToBookRatio", true),
-    ("EVToRevenue", true),
-    ("EVToEBITDA", true),
-    ("Beta", false),
-    ("52WeekHigh", true),
-    ("52WeekLow", true),
-    ("50DayMovingAverage", true),
-    ("200DayMovingAverage", true),
-    ("SharesOutstanding", true),
-];
+macro_rules! fields {
+    ($($id:ident = $name:literal, $zero_is_missing:literal;)*) => {
+        /// Numeric OVERVIEW fields the scoring model can use, by their OVERVIEW name.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+        pub enum Field { $($id),* }
 
-/// Parsed fundamentals of one company. Numbers are kept by their OVERVIEW field name so
-/// that a new or vanished field in a schema change costs nothing but its own factor.
+        impl Field {
+            pub const ALL: &'static [Field] = &[$(Field::$id),*];
+
+            /// The OVERVIEW key.
+            pub fn name(self) -> &'static str {
+                match self { $(Field::$id => $name),* }
+            }
+
+            /// True for ratios and prices for which `"0"` is Alpha Vantage's way of
+            /// saying "not available".
+            pub fn zero_is_missing(self) -> bool {
+                match self { $(Field::$id => $zero_is_missing),* }
+            }
+        }
+    };
+}
+
+fields! {
+    MarketCapitalization = "MarketCapitalization", true;
+    Ebitda = "EBITDA", false;
+    PeRatio = "PERatio", true;
+    PegRatio = "PEGRatio", true;
+    BookValue = "BookValue", false;
+    DividendPerShare = "DividendPerShare", false;
+    DividendYield = "DividendYield", false;
+    Eps = "EPS", false;
+    DilutedEpsTtm = "DilutedEPSTTM", false;
+    RevenuePerShareTtm = "RevenuePerShareTTM", false;
+    ProfitMargin = "ProfitMargin", false;
+    OperatingMarginTtm = "OperatingMarginTTM", false;
+    ReturnOnAssetsTtm = "ReturnOnAssetsTTM", false;
+    ReturnOnEquityTtm = "ReturnOnEquityTTM", false;
+    RevenueTtm = "RevenueTTM", false;
+    GrossProfitTtm = "GrossProfitTTM", false;
+    QuarterlyEarningsGrowthYoy = "QuarterlyEarningsGrowthYOY", false;
+    QuarterlyRevenueGrowthYoy = "QuarterlyRevenueGrowthYOY", false;
+    AnalystTargetPrice = "AnalystTargetPrice", true;
+    AnalystRatingStrongBuy = "AnalystRatingStrongBuy", false;
+    AnalystRatingBuy = "AnalystRatingBuy", false;
+    AnalystRatingHold = "AnalystRatingHold", false;
+    AnalystRatingSell = "AnalystRatingSell", false;
+    AnalystRatingStrongSell = "AnalystRatingStrongSell", false;
+    TrailingPe = "TrailingPE", true;
+    ForwardPe = "ForwardPE", true;
+    PriceToSalesRatioTtm = "PriceToSalesRatioTTM", true;
+    PriceToBookRatio = "PriceToBookRatio", true;
+    EvToRevenue = "EVToRevenue", true;
+    EvToEbitda = "EVToEBITDA", true;
+    Beta = "Beta", false;
+    Week52High = "52WeekHigh", true;
+    Week52Low = "52WeekLow", true;
+    Ma50 = "50DayMovingAverage", true;
+    Ma200 = "200DayMovingAverage", true;
+    SharesOutstanding = "SharesOutstanding", true;
+}
+
+const N_FIELDS: usize = Field::ALL.len();
+
+/// Field values in `Field` order; serialised as a map from OVERVIEW name to number, so a
+/// stored chunk stays readable and survives a reordering of the enum.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Numbers([Option<f64>; N_FIELDS]);
+
+impl Default for Numbers {
+    fn default() -> Self {
+        Numbers([None; N_FIELDS])
+    }
+}
+
+impl Numbers {
+    pub fn get(&self, f: Field) -> Option<f64> {
+        self.0[f as usize]
+    }
+
+    pub fn set(&mut self, f: Field, v: Option<f64>) {
+        self.0[f as usize] = v;
+    }
+
+    pub fn len(&self) -> usize {
+        self.0.iter().filter(|v| v.is_some()).count()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+impl Serialize for Numbers {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let map: BTreeMap<&str, f64> = Field::ALL.iter().filter_map(|f| self.get(*f).map(|v| (f.name(), v))).collect();
+        map.serialize(s)
+    }
+}
+
+impl<'de> Deserialize<'de> for Numbers {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let map = BTreeMap::<String, f64>::deserialize(d)?;
+        let mut n = Numbers::default();
+        for f in Field::ALL {
+            n.set(*f, map.get(f.name()).copied());
+        }
+        Ok(n)
+    }
+}
+
+/// Parsed fundamentals of one company. Every number is optional: a field that a schema
+/// change removes costs nothing but the factors that use it.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Fundamentals {
     pub name: Option<String>,
@@ -55,7 +125,7 @@ pub struct Fundamentals {
     pub av_sector: Option<String>,
     pub currency: Option<String>,
     pub latest_quarter: Option<String>,
-    pub numbers: BTreeMap<String, f64>,
+    pub numbers: Numbers,
     /// Price from GLOBAL_QUOTE when one was fetched.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub quote_price: Option<f64>,
@@ -102,8 +172,9 @@ impl Fundamentals {
             latest_quarter: text("LatestQuarter"),
             ..Default::default()
         };
-        for (field, zero_is_missing) in NUMERIC_FIELDS {
-            let cell = match obj.get(*field) {
+        for field in Field::ALL {
+            let zero_is_missing = &field.zero_is_missing();
+            let cell = match obj.get(field.name()) {
                 None | Some(serde_json::Value::Null) => Cell::Missing,
                 Some(serde_json::Value::String(s)) => read_cell(s, *zero_is_missing),
                 Some(serde_json::Value::Number(n)) => match n.as_f64() {
@@ -114,12 +185,10 @@ impl Fundamentals {
                 Some(_) => Cell::Unreadable,
             };
             match cell {
-                Cell::Number(v) => {
-                    f.numbers.insert((*field).to_string(), v);
-                }
+                Cell::Number(v) => f.numbers.set(*field, Some(v)),
                 Cell::Unreadable => {
-                    let raw = obj.get(*field).map(|v| v.to_string()).unwrap_or_default();
-                    f.unreadable.push(((*field).to_string(), raw.chars().take(40).collect()));
+                    let raw = obj.get(field.name()).map(|v| v.to_string()).unwrap_or_default();
+                    f.unreadable.push((field.name().to_string(), raw.chars().take(40).collect()));
                 }
                 Cell::Missing => {}
             }
@@ -127,8 +196,13 @@ impl Fundamentals {
         f
     }
 
-    pub fn get(&self, field: &str) -> Option<f64> {
-        self.numbers.get(field).copied()
+    pub fn get(&self, field: Field) -> Option<f64> {
+        self.numbers.get(field)
+    }
+
+    /// A value by its OVERVIEW name (`None` for names that are not numeric fields).
+    pub fn value(&self, name: &str) -> Option<f64> {
+        Field::ALL.iter().find(|f| f.name() == name).and_then(|f| self.get(*f))
     }
 
     /// The price used for price-based factors: the quote when one was fetched, else
@@ -137,7 +211,7 @@ impl Fundamentals {
         if let Some(p) = self.quote_price.filter(|p| *p > 0.0) {
             return Some(p);
         }
-        match (self.get("MarketCapitalization"), self.get("SharesOutstanding")) {
+        match (self.get(Field::MarketCapitalization), self.get(Field::SharesOutstanding)) {
             (Some(cap), Some(shares)) if cap > 0.0 && shares > 0.0 => Some(cap / shares),
             _ => None,
         }
@@ -145,7 +219,7 @@ impl Fundamentals {
 
     /// Share of the numeric fields that carry a value (0-1), for data-quality reporting.
     pub fn field_coverage(&self) -> f64 {
-        self.numbers.len() as f64 / NUMERIC_FIELDS.len() as f64
+        self.numbers.len() as f64 / N_FIELDS as f64
     }
 }
 
@@ -175,8 +249,8 @@ mod tests {
     fn numbers_parse_exactly() {
         // 0.1 + 0.2 style drift would show here: the parsed value is the nearest double.
         let f = Fundamentals::from_overview(&obj(r#"{"ProfitMargin":"0.243","MarketCapitalization":"3352782701000"}"#));
-        assert_eq!(f.get("ProfitMargin"), Some(0.243));
-        assert_eq!(f.get("MarketCapitalization"), Some(3_352_782_701_000.0));
+        assert_eq!(f.value("ProfitMargin"), Some(0.243));
+        assert_eq!(f.value("MarketCapitalization"), Some(3_352_782_701_000.0));
     }
 
     #[test]
@@ -184,11 +258,11 @@ mod tests {
         let f = Fundamentals::from_overview(&obj(
             r#"{"PEGRatio":"0","PERatio":"0","QuarterlyRevenueGrowthYOY":"0","AnalystRatingSell":"0","EVToEBITDA":"-"}"#,
         ));
-        assert_eq!(f.get("PEGRatio"), None);
-        assert_eq!(f.get("PERatio"), None);
-        assert_eq!(f.get("EVToEBITDA"), None);
-        assert_eq!(f.get("QuarterlyRevenueGrowthYOY"), Some(0.0));
-        assert_eq!(f.get("AnalystRatingSell"), Some(0.0));
+        assert_eq!(f.value("PEGRatio"), None);
+        assert_eq!(f.value("PERatio"), None);
+        assert_eq!(f.value("EVToEBITDA"), None);
+        assert_eq!(f.value("QuarterlyRevenueGrowthYOY"), Some(0.0));
+        assert_eq!(f.value("AnalystRatingSell"), Some(0.0));
     }
 
     #[test]
@@ -204,8 +278,8 @@ mod tests {
     #[test]
     fn unexpected_types_are_reported_not_used() {
         let f = Fundamentals::from_overview(&obj(r#"{"EPS":[1,2],"Beta":1.2,"BookValue":null}"#));
-        assert_eq!(f.get("EPS"), None);
-        assert_eq!(f.get("Beta"), Some(1.2));
+        assert_eq!(f.value("EPS"), None);
+        assert_eq!(f.value("Beta"), Some(1.2));
         assert_eq!(f.unreadable.len(), 1);
         assert_eq!(f.unreadable[0].0, "EPS");
     }

@@ -4,6 +4,7 @@
 pub mod factors;
 pub mod fundamentals;
 pub mod model;
+pub mod named;
 pub mod outcome;
 pub mod report;
 pub mod scoring;

@@ -6,6 +6,7 @@ use super::factors::{self, FactorDef};
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 pub const DEFAULT_MODEL_TOML: &str = include_str!("../../models/default.toml");
 
@@ -61,6 +62,8 @@ pub enum Direction {
 #[derive(Clone, Debug)]
 pub struct ModelFactor {
     pub def: &'static FactorDef,
+    /// The factor's name, shared by every ranked stock's map instead of copied into each.
+    pub key: Arc<str>,
     pub group: usize,
     /// Weight within its group, as given.
     pub weight: f64,
@@ -72,7 +75,7 @@ pub struct ModelFactor {
 
 #[derive(Clone, Debug)]
 pub struct Group {
-    pub name: String,
+    pub name: Arc<str>,
     pub weight: f64,
 }
 
@@ -116,7 +119,7 @@ impl Model {
         if file.factors.is_empty() {
             return Err(ModelError::Invalid("no [[factors]]".into()));
         }
-        let groups: Vec<Group> = file.groups.iter().map(|(n, w)| Group { name: n.clone(), weight: *w }).collect();
+        let groups: Vec<Group> = file.groups.iter().map(|(n, w)| Group { name: Arc::from(n.as_str()), weight: *w }).collect();
         for g in &groups {
             check_weight(&format!("weight of group {:?}", g.name), g.weight)?;
         }
@@ -132,7 +135,7 @@ impl Model {
             }
             let group = groups
                 .iter()
-                .position(|g| g.name == f.group)
+                .position(|g| *g.name == *f.group)
                 .ok_or_else(|| ModelError::UnknownGroup { factor: f.name.clone(), group: f.group.clone() })?;
             check_weight(&format!("weight of factor {:?}", f.name), f.weight)?;
             if let Some([lo, hi]) = f.winsor {
@@ -145,6 +148,7 @@ impl Model {
             }
             factors.push(ModelFactor {
                 def,
+                key: Arc::from(def.name),
                 group,
                 weight: f.weight,
                 effective_weight: 0.0,
@@ -154,12 +158,8 @@ impl Model {
         }
         // Effective weights: a group's share of the group weights in use, split among its
         // factors by their weights.
-        let group_total: f64 = groups
-            .iter()
-            .enumerate()
-            .filter(|(i, _)| factors.iter().any(|f| f.group == *i && f.weight > 0.0))
-            .map(|(_, g)| g.weight)
-            .sum();
+        let group_total: f64 =
+            groups.iter().enumerate().filter(|(i, _)| factors.iter().any(|f| f.group == *i && f.weight > 0.0)).map(|(_, g)| g.weight).sum();
         if group_total <= 0.0 {
             return Err(ModelError::Invalid("all weights are zero".into()));
         }

@@ -32,7 +32,14 @@ pub enum FetchError {
 impl FetchError {
     /// Worth another attempt after a pause.
     pub fn is_retryable(&self) -> bool {
-        matches!(self, FetchError::Throttled | FetchError::Malformed(_) | FetchError::Http(500..=599 | 429) | FetchError::Timeout | FetchError::Transport(_))
+        matches!(
+            self,
+            FetchError::Throttled
+                | FetchError::Malformed(_)
+                | FetchError::Http(500..=599 | 429)
+                | FetchError::Timeout
+                | FetchError::Transport(_)
+        )
     }
 }
 
@@ -48,4 +55,3 @@ pub struct ApiStats {
     /// Replies served from a cache instead of the network.
     pub cache_hits: u64,
 }
-

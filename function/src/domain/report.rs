@@ -2,11 +2,11 @@
 //! built from the ranking, the fetch failures and the run's statistics. Pure.
 
 use super::model::Model;
+use super::outcome::{ApiStats, FetchError};
 use super::scoring::{self, Candidate, RankedStock, Unranked};
 use super::time;
 use super::universe::Universe;
 use super::Symbol;
-use super::outcome::{ApiStats, FetchError};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -241,13 +241,19 @@ mod tests {
     fn partial_when_under_the_gate_and_says_why() {
         let syms = ["AAA", "BBB", "CCC"];
         let u = Universe {
-            members: syms.iter().map(|s| Member { symbol: Symbol::parse(s).unwrap(), name: s.to_string(), sector: "X".into(), cik: None }).collect(),
+            members: syms
+                .iter()
+                .map(|s| Member { symbol: Symbol::parse(s).unwrap(), name: s.to_string(), sector: "X".into(), cik: None })
+                .collect(),
         };
         let m = Model::from_toml("name='q'\n[groups]\nq=1\n[[factors]]\nname='roe'\ngroup='q'\n").unwrap();
         let f = Fundamentals::from_overview(&serde_json::from_str(r#"{"ReturnOnEquityTTM":"0.2","LatestQuarter":"2026-09-30"}"#).unwrap());
         let fetched = Fetched {
             candidates: vec![Candidate { member: u.members[0].clone(), fundamentals: f }],
-            failures: vec![(u.members[1].symbol.clone(), FetchError::DailyQuotaExhausted), (u.members[2].symbol.clone(), FetchError::DailyQuotaExhausted)],
+            failures: vec![
+                (u.members[1].symbol.clone(), FetchError::DailyQuotaExhausted),
+                (u.members[2].symbol.clone(), FetchError::DailyQuotaExhausted),
+            ],
         };
         let r = build(inputs(&u, &m), &fetched);
         let why = r.partial.clone().unwrap();

@@ -2,13 +2,14 @@
 //! composite, grades and reasons. Pure and deterministic: the same inputs in any order
 //! give the same ranking, byte for byte.
 
-use super::factors::{format_value, Unit};
+use super::factors::{write_fixed, write_value};
 use super::fundamentals::Fundamentals;
-use super::model::{Direction, Model};
+use super::model::{Direction, Model, ModelFactor};
+use super::named::NamedMap;
 use super::symbol::Symbol;
 use super::universe::Member;
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 
 /// One company's input to scoring.
 #[derive(Clone, Debug)]
@@ -75,9 +76,9 @@ pub struct RankedStock {
     pub sector: String,
     /// Composite score 0-100.
     pub score: f64,
-    pub grades: BTreeMap<String, Option<Grade>>,
-    pub group_scores: BTreeMap<String, Option<f64>>,
-    pub factors: BTreeMap<String, FactorScore>,
+    pub grades: NamedMap<Option<Grade>>,
+    pub group_scores: NamedMap<Option<f64>>,
+    pub factors: NamedMap<FactorScore>,
     /// Share of the model's factor weight that had data (0-1).
     pub coverage: f64,
     pub reasons: Vec<String>,
@@ -111,7 +112,15 @@ fn sig6(x: f64) -> f64 {
     if x == 0.0 || !x.is_finite() {
         return x;
     }
-    format!("{x:.5e}").parse().unwrap_or(x)
+    // Scale by an exact power of ten (multiplying or dividing, never by an inexact 10^-k).
+    let k = 5 - x.abs().log10().floor() as i32;
+    if k >= 0 {
+        let m = 10f64.powi(k.min(22));
+        (x * m).round() / m
+    } else {
+        let m = 10f64.powi((-k).min(22));
+        (x / m).round() * m
+    }
 }
 
 /// Mid-rank percentiles (0-100) of `values` (index, value); ties share a percentile.
@@ -143,31 +152,72 @@ fn quantile(sorted: &[f64], q: f64) -> f64 {
     sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - lo as f64)
 }
 
-/// Scores and ranks `candidates`. Order of the input does not matter.
-pub fn rank(model: &Model, candidates: &[Candidate]) -> Ranking {
-    let mut cands: Vec<&Candidate> = candidates.iter().collect();
-    cands.sort_by(|a, b| a.member.symbol.cmp(&b.member.symbol));
-    let n = cands.len();
-    let nf = model.factors.len();
+/// One factor's values across the universe.
+struct Column {
+    /// Raw values, winsorized where the model asks.
+    raw: Vec<Option<f64>>,
+    /// Percentiles, oriented so that 100 is best.
+    pct: Vec<Option<f64>>,
+    peers: Vec<Option<Peers>>,
+}
 
-    // Raw factor values, winsorized across the universe where the model asks.
-    let mut raw: Vec<Vec<Option<f64>>> = model
-        .factors
-        .iter()
-        .map(|mf| cands.iter().map(|c| (mf.def.compute)(&c.fundamentals).filter(|v| v.is_finite())).collect())
-        .collect();
-    for (fi, mf) in model.factors.iter().enumerate() {
-        if let Some((lo, hi)) = mf.winsor {
-            let mut vals: Vec<f64> = raw[fi].iter().flatten().copied().collect();
-            if vals.len() >= 2 {
-                vals.sort_by(f64::total_cmp);
-                let (a, b) = (quantile(&vals, lo), quantile(&vals, hi));
-                for v in raw[fi].iter_mut().flatten() {
-                    *v = v.clamp(a, b);
+/// Computes one factor for every stock: raw value, winsorizing across the universe, then
+/// percentiles universe-wide and, where a sector has enough stocks with data, within it.
+fn factor_column(model: &Model, mf: &ModelFactor, cands: &[&Candidate], sectors: &HashMap<&str, Vec<usize>>) -> Column {
+    let n = cands.len();
+    let mut raw: Vec<Option<f64>> = cands.iter().map(|c| (mf.def.compute)(&c.fundamentals).filter(|v| v.is_finite())).collect();
+    if let Some((lo, hi)) = mf.winsor {
+        let mut vals: Vec<f64> = raw.iter().flatten().copied().collect();
+        if vals.len() >= 2 {
+            vals.sort_by(f64::total_cmp);
+            let (a, b) = (quantile(&vals, lo), quantile(&vals, hi));
+            for v in raw.iter_mut().flatten() {
+                *v = v.clamp(a, b);
+            }
+        }
+    }
+    let mut pct = vec![None; n];
+    let mut peers = vec![None; n];
+    let mut buf: Vec<(usize, f64)> = raw.iter().enumerate().filter_map(|(i, v)| v.map(|v| (i, v))).collect();
+    percentiles(&mut buf, &mut pct);
+    for (p, peer) in pct.iter().zip(peers.iter_mut()) {
+        if p.is_some() {
+            *peer = Some(Peers::Universe);
+        }
+    }
+    if model.sector_relative {
+        for members in sectors.values() {
+            buf.clear();
+            buf.extend(members.iter().filter_map(|&i| raw[i].map(|v| (i, v))));
+            if buf.len() >= model.min_sector_size {
+                percentiles(&mut buf, &mut pct);
+                for &i in members {
+                    if pct[i].is_some() {
+                        peers[i] = Some(Peers::Sector);
+                    }
                 }
             }
         }
     }
+    if mf.direction == Direction::Lower {
+        for p in pct.iter_mut().flatten() {
+            *p = 100.0 - *p;
+        }
+    }
+    Column { raw, pct, peers }
+}
+
+/// Scores and ranks `candidates`. Order of the input does not matter.
+pub fn rank(model: &Model, candidates: &[Candidate]) -> Ranking {
+    rank_with_threads(model, candidates, std::thread::available_parallelism().map_or(1, |n| n.get()).min(8))
+}
+
+/// Large universes use up to `threads` threads; the result does not depend on it.
+fn rank_with_threads(model: &Model, candidates: &[Candidate], threads: usize) -> Ranking {
+    let mut cands: Vec<&Candidate> = candidates.iter().collect();
+    cands.sort_by(|a, b| a.member.symbol.cmp(&b.member.symbol));
+    let n = cands.len();
+    let nf = model.factors.len();
 
     // Sector membership, in a stable order.
     let mut sectors: HashMap<&str, Vec<usize>> = HashMap::new();
@@ -175,40 +225,27 @@ pub fn rank(model: &Model, candidates: &[Candidate]) -> Ranking {
         sectors.entry(c.member.sector.as_str()).or_default().push(i);
     }
 
-    // Percentiles: universe-wide first, then sector-relative where the sector has enough
-    // stocks with data for the factor.
-    let mut pct: Vec<Vec<Option<f64>>> = vec![vec![None; n]; nf];
-    let mut peers: Vec<Vec<Option<Peers>>> = vec![vec![None; n]; nf];
-    let mut buf: Vec<(usize, f64)> = Vec::with_capacity(n);
-    for (fi, mf) in model.factors.iter().enumerate() {
-        buf.clear();
-        buf.extend(raw[fi].iter().enumerate().filter_map(|(i, v)| v.map(|v| (i, v))));
-        percentiles(&mut buf, &mut pct[fi]);
-        for i in 0..n {
-            if pct[fi][i].is_some() {
-                peers[fi][i] = Some(Peers::Universe);
-            }
-        }
-        if model.sector_relative {
-            for members in sectors.values() {
-                buf.clear();
-                buf.extend(members.iter().filter_map(|&i| raw[fi][i].map(|v| (i, v))));
-                if buf.len() >= model.min_sector_size {
-                    percentiles(&mut buf, &mut pct[fi]);
-                    for &i in members {
-                        if pct[fi][i].is_some() {
-                            peers[fi][i] = Some(Peers::Sector);
-                        }
-                    }
-                }
-            }
-        }
-        if mf.direction == Direction::Lower {
-            for p in pct[fi].iter_mut().flatten() {
-                *p = 100.0 - *p;
-            }
-        }
+    // One column per factor, computed independently (on every core for large universes).
+    let column = |mf: &ModelFactor| factor_column(model, mf, &cands, &sectors);
+    let columns: Vec<Column> = if threads < 2 || n < 4096 {
+        model.factors.iter().map(column).collect()
+    } else {
+        let per = nf.div_ceil(threads);
+        std::thread::scope(|scope| {
+            let handles: Vec<_> =
+                model.factors.chunks(per).map(|part| scope.spawn(move || part.iter().map(column).collect::<Vec<_>>())).collect();
+            handles.into_iter().flat_map(|h| h.join().expect("scoring thread panicked")).collect()
+        })
+    };
+
+    // Stock-major rows from here on: each stock's factors sit together in memory, so the
+    // per-stock passes below (in score order, i.e. random) touch one contiguous slice.
+    let mut cells: Vec<(Option<f64>, Option<f64>, Option<Peers>)> = Vec::with_capacity(n * nf);
+    for i in 0..n {
+        cells.extend(columns.iter().map(|c| (c.raw[i], c.pct[i], c.peers[i])));
     }
+    drop(columns);
+    let row = |i: usize| &cells[i * nf..(i + 1) * nf];
 
     // Group scores, coverage, composite.
     struct Scored {
@@ -220,14 +257,14 @@ pub fn rank(model: &Model, candidates: &[Candidate]) -> Ranking {
     let mut scored = Vec::with_capacity(n);
     let mut unranked = Vec::new();
     for i in 0..n {
-        let coverage: f64 =
-            model.factors.iter().enumerate().filter(|(fi, _)| pct[*fi][i].is_some()).map(|(_, f)| f.effective_weight).sum();
+        let r = row(i);
+        let coverage: f64 = model.factors.iter().zip(r).filter(|(_, c)| c.1.is_some()).map(|(f, _)| f.effective_weight).sum();
         if coverage + 1e-9 < model.min_coverage {
             let missing: Vec<&str> = model
                 .factors
                 .iter()
                 .enumerate()
-                .filter(|(fi, f)| pct[*fi][i].is_none() && f.effective_weight > 0.0)
+                .filter(|(fi, f)| r[*fi].1.is_none() && f.effective_weight > 0.0)
                 .map(|(_, f)| f.def.name)
                 .collect();
             unranked.push(Unranked {
@@ -245,7 +282,7 @@ pub fn rank(model: &Model, candidates: &[Candidate]) -> Ranking {
             .map(|g| {
                 let (mut sum, mut w) = (0.0, 0.0);
                 for (fi, f) in model.factors.iter().enumerate() {
-                    if let (true, Some(p)) = (f.group == g && f.weight > 0.0, pct[fi][i]) {
+                    if let (true, Some(p)) = (f.group == g && f.weight > 0.0, r[fi].1) {
                         sum += p * f.weight;
                         w += f.weight;
                     }
@@ -267,62 +304,73 @@ pub fn rank(model: &Model, candidates: &[Candidate]) -> Ranking {
     // Total order: score, then symbol.
     scored.sort_by(|a, b| b.composite.total_cmp(&a.composite).then_with(|| cands[a.i].member.symbol.cmp(&cands[b.i].member.symbol)));
 
-    // One place per company: the better-ranked share class keeps it.
-    let mut company_pos: HashMap<String, usize> = HashMap::new();
-    let mut ranked: Vec<RankedStock> = Vec::with_capacity(scored.len());
+    // One place per company: the better-ranked share class keeps it (a sequential pass).
+    let mut company_pos: HashMap<std::borrow::Cow<'_, str>, usize> = HashMap::with_capacity(scored.len());
+    let mut keep: Vec<(&Scored, Vec<Symbol>)> = Vec::with_capacity(scored.len());
     for s in &scored {
-        let c = cands[s.i];
-        let key = c.member.company_key();
+        let member = &cands[s.i].member;
+        let key = member.company_key();
         if let Some(&pos) = company_pos.get(&key) {
-            let holder: &mut RankedStock = &mut ranked[pos];
-            holder.other_classes.push(c.member.symbol.clone());
+            let (holder, others) = &mut keep[pos];
+            others.push(member.symbol.clone());
             unranked.push(Unranked {
-                symbol: c.member.symbol.clone(),
-                reason: format!("another share class of the same company, {}, ranks higher", holder.symbol),
+                symbol: member.symbol.clone(),
+                reason: format!("another share class of the same company, {}, ranks higher", cands[holder.i].member.symbol),
             });
             continue;
         }
-        company_pos.insert(key, ranked.len());
-        let mut factors = BTreeMap::new();
-        for (fi, mf) in model.factors.iter().enumerate() {
-            factors.insert(
-                mf.def.name.to_string(),
-                FactorScore { value: raw[fi][s.i].map(sig6), percentile: pct[fi][s.i].map(round2), peers: peers[fi][s.i] },
-            );
+        company_pos.insert(key, keep.len());
+        keep.push((s, Vec::new()));
+    }
+
+    // The ranked entries, built on every core in contiguous slices and joined in order,
+    // so the result is the same whatever the number of threads.
+    let build = |rank: usize, s: &Scored, others: &[Symbol]| -> RankedStock {
+        let c = cands[s.i];
+        let r = row(s.i);
+        let mut factors = NamedMap::with_capacity(nf);
+        for (mf, &(value, percentile, peers)) in model.factors.iter().zip(r) {
+            factors.push(mf.key.clone(), FactorScore { value: value.map(sig6), percentile: percentile.map(round2), peers });
         }
-        let mut grades = BTreeMap::new();
-        let mut group_scores = BTreeMap::new();
+        let mut grades = NamedMap::with_capacity(model.groups.len());
+        let mut group_scores = NamedMap::with_capacity(model.groups.len());
         for (g, grp) in model.groups.iter().enumerate() {
-            grades.insert(grp.name.clone(), s.groups[g].map(Grade::from_score));
-            group_scores.insert(grp.name.clone(), s.groups[g].map(round2));
+            grades.push(grp.name.clone(), s.groups[g].map(Grade::from_score));
+            group_scores.push(grp.name.clone(), s.groups[g].map(round2));
         }
-        let reasons = reasons(model, &c.member.sector, |fi| (raw[fi][s.i], pct[fi][s.i], peers[fi][s.i]));
-        ranked.push(RankedStock {
-            rank: ranked.len() + 1,
+        RankedStock {
+            rank,
             symbol: c.member.symbol.clone(),
-            name: c.fundamentals.name.clone().filter(|_| c.member.name == c.member.symbol.as_str()).unwrap_or_else(|| c.member.name.clone()),
+            // The universe's name, unless it only knew the ticker and the data has a name.
+            name: match &c.fundamentals.name {
+                Some(n) if c.member.name == c.member.symbol.as_str() => n.clone(),
+                _ => c.member.name.clone(),
+            },
             sector: c.member.sector.clone(),
             score: s.composite,
             grades,
             group_scores,
             factors,
             coverage: round2(s.coverage * 100.0) / 100.0,
-            reasons,
+            reasons: reasons(model, &c.member.sector, |fi| r[fi]),
             price: c.fundamentals.price().map(sig6),
-            other_classes: Vec::new(),
-        });
-    }
+            other_classes: others.to_vec(),
+        }
+    };
+    let build_slice = |first: usize, part: &[(&Scored, Vec<Symbol>)]| -> Vec<RankedStock> {
+        part.iter().enumerate().map(|(j, (s, others))| build(first + j + 1, s, others)).collect()
+    };
+    let ranked: Vec<RankedStock> = if threads < 2 || keep.len() < 4096 {
+        build_slice(0, &keep)
+    } else {
+        let per = keep.len().div_ceil(threads);
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = keep.chunks(per).enumerate().map(|(ci, part)| scope.spawn(move || build_slice(ci * per, part))).collect();
+            handles.into_iter().flat_map(|h| h.join().expect("ranking thread panicked")).collect()
+        })
+    };
     unranked.sort_by(|a, b| a.symbol.cmp(&b.symbol));
     Ranking { ranked, unranked }
-}
-
-/// "top 8%" / "bottom 15%" for a percentile.
-fn standing(p: f64) -> String {
-    if p >= 50.0 {
-        format!("top {:.0}%", (100.0 - p).max(1.0))
-    } else {
-        format!("bottom {:.0}%", p.max(1.0))
-    }
 }
 
 /// Two or three plain-language reasons from a stock's strongest and weakest factors.
@@ -336,22 +384,36 @@ fn reasons(model: &Model, sector: &str, get: impl Fn(usize) -> (Option<f64>, Opt
         .collect();
     // Strongest first; ties by model order so the text is reproducible.
     have.sort_by(|a, b| b.2.total_cmp(&a.2).then(a.0.cmp(&b.0)));
-    let phrase = |&(fi, v, p, peers): &(usize, f64, f64, Peers)| {
+    let phrase = |prefix: &str, &(fi, v, p, peers): &(usize, f64, f64, Peers)| {
         let def = model.factors[fi].def;
-        let among = match peers {
-            Peers::Sector => format!("in {sector}"),
-            Peers::Universe => "in the universe".to_string(),
-        };
-        let value = match def.unit {
-            Unit::Percent | Unit::Multiple | Unit::Consensus => format_value(def.unit, v),
-        };
-        format!("{} {} ({} {})", def.label, value, standing(p), among)
+        let mut s = String::with_capacity(96);
+        s.push_str(prefix);
+        s.push_str(": ");
+        s.push_str(def.label);
+        s.push(' ');
+        write_value(&mut s, def.unit, v);
+        if p >= 50.0 {
+            s.push_str(" (top ");
+            write_fixed(&mut s, (100.0 - p).max(1.0), 0);
+        } else {
+            s.push_str(" (bottom ");
+            write_fixed(&mut s, p.max(1.0), 0);
+        }
+        match peers {
+            Peers::Sector => {
+                s.push_str("% in ");
+                s.push_str(sector);
+                s.push(')');
+            }
+            Peers::Universe => s.push_str("% in the universe)"),
+        }
+        s
     };
-    let mut out: Vec<String> = have.iter().take(2).filter(|h| h.2 >= 50.0).map(|h| format!("Strength: {}", phrase(h))).collect();
+    let mut out: Vec<String> = have.iter().take(2).filter(|h| h.2 >= 50.0).map(|h| phrase("Strength", h)).collect();
     if let Some(weakest) = have.iter().rev().find(|h| h.2 < 40.0) {
-        out.push(format!("Watch: {}", phrase(weakest)));
+        out.push(phrase("Watch", weakest));
     } else if let Some(third) = have.get(2).filter(|h| h.2 >= 50.0) {
-        out.push(format!("Strength: {}", phrase(third)));
+        out.push(phrase("Strength", third));
     }
     if out.is_empty() {
         out.push("No factor stands out; ranked on a broad middle-of-the-pack profile".to_string());
@@ -362,6 +424,7 @@ fn reasons(model: &Model, sector: &str, get: impl Fn(usize) -> (Option<f64>, Opt
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::fundamentals::Field;
     use crate::domain::model::Model;
 
     fn member(sym: &str, sector: &str, cik: Option<&str>) -> Member {
@@ -417,8 +480,8 @@ mod tests {
     #[test]
     fn low_coverage_is_unranked_with_reason_and_never_filled() {
         let mut thin = cand("THIN", "Tech", 0.5, 0.0);
-        thin.fundamentals.numbers.remove("ProfitMargin");
-        thin.fundamentals.numbers.remove("ReturnOnEquityTTM");
+        thin.fundamentals.numbers.set(Field::ProfitMargin, None);
+        thin.fundamentals.numbers.set(Field::ReturnOnEquityTtm, None);
         let m = quality_model();
         let r = rank(&m, &[cand("AAA", "Tech", 0.3, 0.3), thin]);
         assert_eq!(r.ranked.len(), 1);
@@ -429,7 +492,7 @@ mod tests {
     #[test]
     fn partial_data_keeps_missing_as_null() {
         let mut half = cand("HALF", "Tech", 0.5, 0.0);
-        half.fundamentals.numbers.remove("ProfitMargin");
+        half.fundamentals.numbers.set(Field::ProfitMargin, None);
         let m = Model::from_toml(
             "name='q'\nmin_coverage=0.5\n[groups]\nquality=1\n[[factors]]\nname='roe'\ngroup='quality'\n[[factors]]\nname='profit_margin'\ngroup='quality'\n",
         )
@@ -459,7 +522,9 @@ mod tests {
 
     #[test]
     fn lower_is_better_direction() {
-        let m = Model::from_toml("name='b'\nmin_sector_size=1\n[groups]\nrisk=1\n[[factors]]\nname='beta'\ngroup='risk'\ndirection='lower'\n").unwrap();
+        let m =
+            Model::from_toml("name='b'\nmin_sector_size=1\n[groups]\nrisk=1\n[[factors]]\nname='beta'\ngroup='risk'\ndirection='lower'\n")
+                .unwrap();
         let mk = |s: &str, beta: &str| Candidate {
             member: member(s, "X", None),
             fundamentals: Fundamentals::from_overview(&serde_json::from_str(&format!(r#"{{"Beta":"{beta}"}}"#)).unwrap()),
@@ -488,6 +553,28 @@ mod tests {
         assert!(top.reasons.len() >= 2 && top.reasons.len() <= 3, "{:?}", top.reasons);
         assert!(top.reasons.iter().any(|s| s.starts_with("Strength:") && s.contains("in Tech")), "{:?}", top.reasons);
         assert!(top.reasons.iter().any(|s| s.starts_with("Watch: Revenue growth")), "{:?}", top.reasons);
+    }
+
+    #[test]
+    fn threads_do_not_change_the_result() {
+        let synth = crate::sim::synth::Synth::new(5);
+        let cands: Vec<Candidate> = (0..5000)
+            .map(|i| {
+                let sym = format!("T{i}X");
+                let v = synth.overview(&sym, 20_000);
+                Candidate {
+                    member: member(&sym, crate::sim::synth::SECTORS[i % 11], Some(&format!("{}", i / 2))),
+                    fundamentals: Fundamentals::from_overview(v.as_object().unwrap()),
+                }
+            })
+            .collect();
+        let m = Model::default_model();
+        let one = serde_json::to_string(&rank_with_threads(&m, &cands, 1)).unwrap();
+        let three = serde_json::to_string(&rank_with_threads(&m, &cands, 3)).unwrap();
+        assert_eq!(one, three);
+        // Pairs share a CIK here: one place per company.
+        let r = rank_with_threads(&m, &cands, 3);
+        assert!(r.ranked.len() <= 2500 && r.ranked.iter().all(|s| s.other_classes.len() <= 1));
     }
 
     #[test]

@@ -25,10 +25,11 @@ pub struct Member {
 
 impl Member {
     /// The key that identifies the company behind this listing.
-    pub fn company_key(&self) -> String {
+    /// A CIK is all digits, so it never collides with the `name:` form.
+    pub fn company_key(&self) -> std::borrow::Cow<'_, str> {
         match &self.cik {
-            Some(cik) if !cik.is_empty() => format!("cik:{}", cik.trim_start_matches('0')),
-            _ => format!("name:{}", strip_share_class(&self.name).to_ascii_lowercase()),
+            Some(cik) if !cik.is_empty() => std::borrow::Cow::Borrowed(cik.trim_start_matches('0')),
+            _ => std::borrow::Cow::Owned(format!("name:{}", strip_share_class(&self.name).to_ascii_lowercase())),
         }
     }
 }
@@ -158,8 +159,7 @@ impl Universe {
         let mut members: Vec<&Member> = self.members.iter().collect();
         members.sort_by(|a, b| a.symbol.cmp(&b.symbol));
         for m in members {
-            w.write_record([m.symbol.index_form().as_str(), &m.name, &m.sector, m.cik.as_deref().unwrap_or("")])
-                .expect("write to Vec");
+            w.write_record([m.symbol.index_form().as_str(), &m.name, &m.sector, m.cik.as_deref().unwrap_or("")]).expect("write to Vec");
         }
         String::from_utf8(w.into_inner().expect("flush Vec")).expect("utf-8 in, utf-8 out")
     }

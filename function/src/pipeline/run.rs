@@ -6,7 +6,7 @@ use super::publish::{self, Delivery, MailSettings};
 use crate::domain::model::Model;
 use crate::domain::report::{self, DataSource, ReportInputs, RunReport};
 use crate::domain::universe::Universe;
-use crate::ports::{Clock, MarketData, Mailer, ObjectStore, Progress, StoreError};
+use crate::ports::{Clock, Mailer, MarketData, ObjectStore, Progress, StoreError};
 use std::sync::Arc;
 use std::time::Instant;
 

@@ -16,12 +16,13 @@ fn num(v: Option<f64>) -> String {
 }
 
 pub fn render(r: &RunReport) -> String {
-    let groups: Vec<String> = r.picks.first().map(|p| p.grades.keys().cloned().collect()).unwrap_or_default();
-    let factor_names: Vec<String> = r.picks.first().map(|p| p.factors.keys().cloned().collect()).unwrap_or_default();
+    let groups: Vec<&str> = r.picks.first().map(|p| p.grades.keys().collect()).unwrap_or_default();
+    let factor_names: Vec<&str> = r.picks.first().map(|p| p.factors.keys().collect()).unwrap_or_default();
     let mut w = ::csv::Writer::from_writer(Vec::new());
-    let mut header: Vec<String> = ["rank", "symbol", "company", "sector", "score", "coverage", "price"].iter().map(|s| s.to_string()).collect();
+    let mut header: Vec<String> =
+        ["rank", "symbol", "company", "sector", "score", "coverage", "price"].iter().map(|s| s.to_string()).collect();
     header.extend(groups.iter().map(|g| format!("grade_{g}")));
-    header.extend(factor_names.iter().cloned());
+    header.extend(factor_names.iter().map(|f| f.to_string()));
     header.push("reasons".into());
     w.write_record(&header).expect("write to Vec");
     for p in &r.picks {

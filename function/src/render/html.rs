@@ -39,7 +39,7 @@ fn grade_colors(g: Option<Grade>) -> (&'static str, &'static str) {
 
 fn chips(p: &RankedStock) -> String {
     let mut out = String::new();
-    for (group, grade) in &p.grades {
+    for (group, grade) in p.grades.iter() {
         let (bg, fg) = grade_colors(*grade);
         let letter = grade.map(|g| g.letter()).unwrap_or("-");
         let initial: String = group.chars().take(1).collect::<String>().to_uppercase();
@@ -78,7 +78,12 @@ pub fn render(r: &RunReport, unsubscribe: &str) -> String {
             "<p id=\"synthetic\" style=\"margin:0 0 8px;padding:8px;background:#fff3cd;border:1px solid #e0c060\">SYNTHETIC DATA: these figures come from the built-in Alpha Vantage simulator, not from real companies.</p>"
         );
     }
-    let _ = write!(h, "<h1 style=\"font-size:20px;margin:8px 0\">stockpicks &middot; weekly top {} &middot; {}</h1>", r.picks.len(), Esc(&r.data_date.fetched));
+    let _ = write!(
+        h,
+        "<h1 style=\"font-size:20px;margin:8px 0\">stockpicks &middot; weekly top {} &middot; {}</h1>",
+        r.picks.len(),
+        Esc(&r.data_date.fetched)
+    );
     let _ = write!(h, "<p id=\"coverage\" style=\"margin:0 0 12px;font-size:13px;color:#555\">{}</p>", Esc(&data_line(r)));
 
     let _ = write!(
@@ -148,6 +153,9 @@ mod tests {
 
     #[test]
     fn escapes_everything_dangerous() {
-        assert_eq!(Esc("<script>alert('x')</script> & \"q\"").to_string(), "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &amp; &quot;q&quot;");
+        assert_eq!(
+            Esc("<script>alert('x')</script> & \"q\"").to_string(),
+            "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &amp; &quot;q&quot;"
+        );
     }
 }

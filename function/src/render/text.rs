@@ -16,9 +16,24 @@ fn cut(s: &str, n: usize) -> String {
 
 /// The table of picks (also the terminal's view).
 pub fn table(r: &RunReport) -> String {
-    let groups: Vec<String> = r.picks.first().map(|p| p.grades.keys().map(|g| g.chars().next().unwrap_or('?').to_ascii_uppercase().to_string()).collect()).unwrap_or_default();
+    let groups: Vec<String> = r
+        .picks
+        .first()
+        .map(|p| p.grades.keys().map(|g| g.chars().next().unwrap_or('?').to_ascii_uppercase().to_string()).collect())
+        .unwrap_or_default();
     let mut out = String::new();
-    let _ = writeln!(out, "{:>4}  {:<6} {:<28} {:<22} {:>6}  {:<10} {:>5}  {}", "rank", "symbol", "company", "sector", "score", groups.join(" "), "cov", "top reason");
+    let _ = writeln!(
+        out,
+        "{:>4}  {:<6} {:<28} {:<22} {:>6}  {:<10} {:>5}  {}",
+        "rank",
+        "symbol",
+        "company",
+        "sector",
+        "score",
+        groups.join(" "),
+        "cov",
+        "top reason"
+    );
     for p in &r.picks {
         let _ = writeln!(
             out,
@@ -47,7 +62,13 @@ pub fn email_text(r: &RunReport, unsubscribe: &str) -> String {
     let _ = writeln!(out, "{}", table(r));
     for p in &r.picks {
         let _ = writeln!(out, "{}. {} ({}) - score {:.1}, grades {}", p.rank, p.symbol, p.name, p.score, grade_string(p));
-        let _ = writeln!(out, "   earnings yield {}, ROE {}, revenue growth {}", factor_value(p, "earnings_yield"), factor_value(p, "roe"), factor_value(p, "revenue_growth"));
+        let _ = writeln!(
+            out,
+            "   earnings yield {}, ROE {}, revenue growth {}",
+            factor_value(p, "earnings_yield"),
+            factor_value(p, "roe"),
+            factor_value(p, "revenue_growth")
+        );
         for reason in &p.reasons {
             let _ = writeln!(out, "   - {reason}");
         }

@@ -26,7 +26,8 @@ pub const BURST_TEXT: &str = "Thank you for using Alpha Vantage! Please consider
 pub const DAILY_TEXT: &str = "Thank you for using Alpha Vantage! Our standard API rate limit is 25 requests per day. Please subscribe to any of the premium plans at https://www.alphavantage.co/premium/ to instantly remove all daily rate limits.";
 pub const PREMIUM_TEXT: &str = "Thank you for using Alpha Vantage! This is a premium endpoint. You may subscribe to any of the premium plans at https://www.alphavantage.co/premium/ to instantly unlock all premium endpoints";
 pub const BULK_PREMIUM_TEXT: &str = "This is a premium endpoint. ***THE SAMPLE DATA SCHEMA BELOW IS ARTIFICIAL AND FOR ILLUSTRATION PURPOSES ONLY***. To access the actual data, please subscribe to any premium plan that mentions 'Realtime US Market Data' in its description.";
-pub const INVALID_CALL_TEXT: &str = "Invalid API call. Please retry or visit the documentation (https://www.alphavantage.co/documentation/) for this function.";
+pub const INVALID_CALL_TEXT: &str =
+    "Invalid API call. Please retry or visit the documentation (https://www.alphavantage.co/documentation/) for this function.";
 pub const MISSING_KEY_TEXT: &str = "the parameter apikey is invalid or missing. Please claim your free API key on (https://www.alphavantage.co/support/#api-key). It should take less than 20 seconds.";
 
 /// Faults the simulator can inject.
@@ -249,7 +250,9 @@ impl Simulator {
             Fault::Http503 => Reply { status: 503, body: "Service Unavailable".into(), delay: Duration::ZERO, fixture: false },
             Fault::Slow => Reply { delay: self.cfg.latency * 2 + Duration::from_secs(1), ..Reply::json(json!({})) },
             Fault::Hang => Reply { status: 200, body: "{}".into(), delay: self.cfg.hang, fixture: false },
-            Fault::Malformed => Reply { status: 200, body: "{\"Symbol\": \"AAPL\", \"Name\": \"Appl".into(), delay: Duration::ZERO, fixture: false },
+            Fault::Malformed => {
+                Reply { status: 200, body: "{\"Symbol\": \"AAPL\", \"Name\": \"Appl".into(), delay: Duration::ZERO, fixture: false }
+            }
             Fault::Empty => Reply::json(json!({})),
             Fault::ErrorMessage => Reply::json(json!({ "Error Message": INVALID_CALL_TEXT })),
             Fault::Premium => Reply::json(json!({ "Information": PREMIUM_TEXT })),
@@ -287,11 +290,16 @@ impl Simulator {
                 Reply::json(if function == "OVERVIEW" { self.synth.overview(symbol, day) } else { self.synth.global_quote(symbol, day) })
             }
             "REALTIME_BULK_QUOTES" => {
-                let list: Vec<String> =
-                    symbols.split(',').map(|s| s.trim().to_ascii_uppercase()).filter(|s| crate::domain::Symbol::parse(s).is_ok()).take(100).collect();
+                let list: Vec<String> = symbols
+                    .split(',')
+                    .map(|s| s.trim().to_ascii_uppercase())
+                    .filter(|s| crate::domain::Symbol::parse(s).is_ok())
+                    .take(100)
+                    .collect();
                 if !self.cfg.premium {
                     // The real notice comes with ARTIFICIAL rows; so does ours, with absurd prices.
-                    let rows: Vec<Value> = list.iter().map(|s| json!({"symbol": s, "close": "1.0000", "timestamp": "2024-10-18 19:59:55.291"})).collect();
+                    let rows: Vec<Value> =
+                        list.iter().map(|s| json!({"symbol": s, "close": "1.0000", "timestamp": "2024-10-18 19:59:55.291"})).collect();
                     return Reply::json(json!({"endpoint": "Realtime Bulk Quotes", "message": BULK_PREMIUM_TEXT, "data": rows}));
                 }
                 let rows: Vec<Value> = list.iter().map(|s| self.synth.bulk_row(s, day)).collect();

@@ -130,7 +130,11 @@ fn standalone_simulator_serves_a_run() {
     let out = tempdir("cli-sim");
     let o = stockpicks(
         &["run", "--symbols", "IBM,KO,PEP,AAPL", "--out", out.to_str().unwrap()],
-        &[("ALPHA_VANTAGE_API_KEY", "TESTKEY1234"), ("ALPHA_VANTAGE_BASE_URL", &format!("http://127.0.0.1:{port}")), ("ALPHA_VANTAGE_RATE_PER_MIN", "30000")],
+        &[
+            ("ALPHA_VANTAGE_API_KEY", "TESTKEY1234"),
+            ("ALPHA_VANTAGE_BASE_URL", &format!("http://127.0.0.1:{port}")),
+            ("ALPHA_VANTAGE_RATE_PER_MIN", "30000"),
+        ],
     );
     let _ = child.kill();
     let _ = child.wait();

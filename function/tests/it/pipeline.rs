@@ -39,7 +39,12 @@ fn request(universe: Universe, out_name: &str) -> RunRequest {
     }
 }
 
-async fn run_against(cfg: SimConfig, universe: Universe, key: &str, name: &str) -> (RunReport, std::path::PathBuf, Arc<AlphaVantage>, sim::Running) {
+async fn run_against(
+    cfg: SimConfig,
+    universe: Universe,
+    key: &str,
+    name: &str,
+) -> (RunReport, std::path::PathBuf, Arc<AlphaVantage>, sim::Running) {
     let sim = sim::start(cfg, 0).await.unwrap();
     let client = client_for(&sim, key, 60_000.0);
     let out = tempdir(name);
@@ -220,7 +225,11 @@ async fn the_api_key_never_reaches_errors_or_files() {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
     drop(listener);
-    let mut cfg = stockpicks::adapters::alphavantage::ClientConfig::new(&format!("http://127.0.0.1:{port}"), stockpicks::config::Secret::new(KEY), 60_000.0);
+    let mut cfg = stockpicks::adapters::alphavantage::ClientConfig::new(
+        &format!("http://127.0.0.1:{port}"),
+        stockpicks::config::Secret::new(KEY),
+        60_000.0,
+    );
     cfg.max_attempts = 1;
     let client = AlphaVantage::new(cfg).unwrap();
     let err = client.overview(&Symbol::parse("IBM").unwrap()).await.unwrap_err();

@@ -24,17 +24,17 @@ fn every_recorded_overview_parses_with_missing_values_kept_missing() {
         // Every "None" / "-" in the file is missing in the result, never a number.
         for (k, raw) in v.as_object().unwrap() {
             if matches!(raw.as_str(), Some("None" | "-" | "")) {
-                assert_eq!(f.get(k), None, "{}: {k}", path.display());
+                assert_eq!(f.value(k), None, "{}: {k}", path.display());
             }
         }
         if v["PEGRatio"] == "0" {
-            assert_eq!(f.get("PEGRatio"), None, "{}: PEGRatio 0 is missing", path.display());
+            assert_eq!(f.value("PEGRatio"), None, "{}: PEGRatio 0 is missing", path.display());
         }
     }
     assert!(n >= 18, "read {n} overview files");
     let aapl = wire::overview(&json(&dir.join("AAPL.json"))).unwrap();
-    assert_eq!(aapl.get("ProfitMargin"), Some(0.243));
-    assert_eq!(aapl.get("AnalystRatingBuy"), Some(21.0));
+    assert_eq!(aapl.value("ProfitMargin"), Some(0.243));
+    assert_eq!(aapl.value("AnalystRatingBuy"), Some(21.0));
 }
 
 #[test]
@@ -42,8 +42,8 @@ fn older_schema_and_quotes_parse() {
     let Some(data) = shared_data() else { return };
     let other = data.join("alphavantage/other");
     let ibm = wire::overview(&json(&other.join("overview_2020_schema.json"))).unwrap();
-    assert_eq!(ibm.get("EVToEBITDA"), Some(12.24));
-    assert_eq!(ibm.get("AnalystRatingBuy"), None, "the 2020 schema has no rating counts");
+    assert_eq!(ibm.value("EVToEBITDA"), Some(12.24));
+    assert_eq!(ibm.value("AnalystRatingBuy"), None, "the 2020 schema has no rating counts");
     assert_eq!(wire::global_quote(&json(&other.join("global_quote_msft.json"))).unwrap(), 112.13);
     assert_eq!(wire::global_quote(&json(&other.join("globalquote.json"))).unwrap(), 121.74);
     // The premium notice comes with ARTIFICIAL rows: never data.
@@ -93,7 +93,11 @@ fn shipped_universe_matches_the_public_constituents_list() {
     let (public, issues) = Universe::from_csv(&text).unwrap();
     assert!(issues.bad_symbols.is_empty(), "{:?}", issues.lines());
     let (joined, left) = Universe::sp500().diff(&public);
-    assert!(joined.len() + left.len() <= 10, "shipped list differs by {} symbols: joined {joined:?}, left {left:?}", joined.len() + left.len());
+    assert!(
+        joined.len() + left.len() <= 10,
+        "shipped list differs by {} symbols: joined {joined:?}, left {left:?}",
+        joined.len() + left.len()
+    );
     // Sectors agree for the members both lists have.
     let shipped = Universe::sp500();
     for m in &public.members {

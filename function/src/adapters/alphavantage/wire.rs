@@ -119,7 +119,11 @@ mod tests {
             classify(&json!({"Information": "Thank you for using Alpha Vantage! This is a premium endpoint. You may subscribe to any of the premium plans at https://www.alphavantage.co/premium/ to instantly unlock all premium endpoints"})).unwrap_err(),
             FetchError::PremiumOnly
         );
-        assert_eq!(classify(&json!({"Information": "The **demo** API key is for demo purposes only. Please claim your free API key"})).unwrap_err(), FetchError::DemoKey);
+        assert_eq!(
+            classify(&json!({"Information": "The **demo** API key is for demo purposes only. Please claim your free API key"}))
+                .unwrap_err(),
+            FetchError::DemoKey
+        );
         assert_eq!(
             classify(&json!({"endpoint": "Realtime Bulk Quotes", "message": "This is a premium endpoint. ***THE SAMPLE DATA SCHEMA BELOW IS ARTIFICIAL***", "data": [{"symbol": "MSFT", "close": "418.16"}]})).unwrap_err(),
             FetchError::PremiumOnly
@@ -138,6 +142,6 @@ mod tests {
     #[test]
     fn overview_needs_symbol() {
         assert!(matches!(overview(&json!({"Name": "x"})), Err(FetchError::Malformed(_))));
-        assert_eq!(overview(&json!({"Symbol": "X", "EPS": "1.5"})).unwrap().get("EPS"), Some(1.5));
+        assert_eq!(overview(&json!({"Symbol": "X", "EPS": "1.5"})).unwrap().value("EPS"), Some(1.5));
     }
 }
