@@ -5,7 +5,6 @@
 use super::factors::{self, FactorDef};
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
-use std::collections::BTreeMap;
 use std::sync::Arc;
 
 pub const DEFAULT_MODEL_TOML: &str = include_str!("../../models/default.toml");
@@ -22,7 +21,8 @@ struct ModelFile {
     sector_relative: bool,
     #[serde(default = "default_min_sector_size")]
     min_sector_size: usize,
-    groups: BTreeMap<String, f64>,
+    /// In file order: reports list the groups as the model does.
+    groups: toml::Table,
     factors: Vec<FactorFile>,
 }
 
@@ -119,7 +119,14 @@ impl Model {
         if file.factors.is_empty() {
             return Err(ModelError::Invalid("no [[factors]]".into()));
         }
-        let groups: Vec<Group> = file.groups.iter().map(|(n, w)| Group { name: Arc::from(n.as_str()), weight: *w }).collect();
+        let mut groups = Vec::with_capacity(file.groups.len());
+        for (name, w) in &file.groups {
+            let weight = w.as_float().or_else(|| w.as_integer().map(|i| i as f64)).ok_or_else(|| ModelError::BadWeight {
+                what: format!("weight of group {name:?} ({w:?}, not a number)"),
+                value: f64::NAN,
+            })?;
+            groups.push(Group { name: Arc::from(name.as_str()), weight });
+        }
         for g in &groups {
             check_weight(&format!("weight of group {:?}", g.name), g.weight)?;
         }
@@ -235,6 +242,15 @@ mod tests {
         assert!(matches!(e, ModelError::UnknownGroup { .. }));
         let e = Model::from_toml("name='x'\n[groups]\nv=1\n[[factors]]\nname='roe'\ngroup='v'\nwinsor=[0.6,0.4]\n").unwrap_err();
         assert!(e.to_string().contains("winsor"), "{e}");
+    }
+
+    #[test]
+    fn groups_keep_file_order() {
+        let m = Model::default_model();
+        let names: Vec<&str> = m.groups.iter().map(|g| &*g.name).collect();
+        assert_eq!(names, ["value", "quality", "growth", "momentum", "analyst"]);
+        let e = Model::from_toml("name='x'\n[groups]\nv='heavy'\n[[factors]]\nname='roe'\ngroup='v'\n").unwrap_err();
+        assert!(e.to_string().contains("weight of group \"v\""), "{e}");
     }
 
     #[test]
