@@ -52,6 +52,20 @@ pub struct MailError {
 /// Sends one already-rendered MIME message to one reader.
 pub trait Mailer: Send + Sync + 'static {
     fn send(&self, recipient: &str, mime: &[u8]) -> impl Future<Output = Result<String, MailError>> + Send;
+    /// Checks that sending is possible (the sender identity is verified), sending nothing.
+    fn check(&self) -> impl Future<Output = Result<(), MailError>> + Send {
+        async { Ok(()) }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("invoking the function: {0}")]
+pub struct InvokeError(pub String);
+
+/// Starts another invocation of this function with an event, without waiting for it
+/// (Lambda's `InvocationType=Event`; in-process locally).
+pub trait Invoker: Send + Sync + 'static {
+    fn invoke_async(&self, event: serde_json::Value) -> impl Future<Output = Result<(), InvokeError>> + Send;
 }
 
 /// Wall-clock time, replaceable in tests.
@@ -75,6 +89,26 @@ impl Clock for FixedClock {
     fn now_unix(&self) -> i64 {
         self.0
     }
+}
+
+/// Operational metrics (CloudWatch EMF in Lambda; nothing locally).
+pub trait Metrics: Send + Sync {
+    fn put(&self, name: &str, value: f64, unit: &str);
+    fn count(&self, name: &str, value: f64) {
+        self.put(name, value, "Count");
+    }
+    fn milliseconds(&self, name: &str, value: f64) {
+        self.put(name, value, "Milliseconds");
+    }
+    fn ratio(&self, name: &str, value: f64) {
+        self.put(name, value, "None");
+    }
+}
+
+pub struct NoMetrics;
+
+impl Metrics for NoMetrics {
+    fn put(&self, _: &str, _: f64, _: &str) {}
 }
 
 /// Progress of long work, for a terminal bar or a log line.

@@ -1,6 +1,8 @@
 //! Adapters: the ports implemented against real things (HTTP APIs, directories, files).
 
 pub mod alphavantage;
+pub mod emf;
 pub mod file_mailer;
+pub mod inprocess;
 pub mod local_store;
 pub mod ratelimit;

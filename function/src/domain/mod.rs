@@ -1,13 +1,16 @@
 //! Pure values and rules: symbols, the universe, fundamentals, factors, the scoring model,
 //! ranking, the plan and the report model. No async, no I/O, no SDK types.
 
+pub mod events;
 pub mod factors;
 pub mod fundamentals;
 pub mod model;
 pub mod named;
 pub mod outcome;
+pub mod plan;
 pub mod report;
 pub mod scoring;
+pub mod state;
 pub mod symbol;
 pub mod time;
 pub mod universe;

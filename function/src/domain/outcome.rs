@@ -27,6 +27,9 @@ pub enum FetchError {
     Timeout,
     #[error("network error: {0}")]
     Transport(String),
+    /// Never asked: the part of the run that held this symbol did not finish.
+    #[error("not fetched: {0}")]
+    Unfinished(String),
 }
 
 impl FetchError {

@@ -183,6 +183,7 @@ fn short_kind(e: &FetchError) -> &'static str {
         FetchError::Http(_) => "HTTP error",
         FetchError::Timeout => "timeout",
         FetchError::Transport(_) => "network error",
+        FetchError::Unfinished(_) => "run part unfinished",
     }
 }
 

@@ -4,5 +4,6 @@
 mod helpers;
 
 mod cli;
+mod coordinator;
 mod pipeline;
 mod recorded_data;

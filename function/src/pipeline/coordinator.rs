@@ -1,0 +1,543 @@
+//! The run as the Lambda performs it, over the ports only: `run` claims the run id, plans,
+//! and either works through every chunk itself or invokes lanes; a `lane` fetches its chunks
+//! and writes each once (put-if-absent); the writer that completes the set claims the
+//! aggregate lock, and exactly one aggregator ranks, publishes, mails and cleans up; the
+//! `sweep` finalizes runs past their deadline with what they have. Every step is idempotent,
+//! because asynchronous invocations can arrive twice.
+
+use super::fetch::{fetch_all, Quotes};
+use super::publish::{self, MailSettings};
+use crate::domain::events::{requested_symbols, Event, LaneEvent, RunEvent, SweepEvent, MAX_DEPTH};
+use crate::domain::model::Model;
+use crate::domain::outcome::{ApiStats, FetchError};
+use crate::domain::plan::{plan, Plan, PlanInputs};
+use crate::domain::report::{self, DataSource, Fetched, ReportInputs};
+use crate::domain::state::{keys, ChunkResult, Done, Lock, Manifest, StoredCandidate};
+use crate::domain::universe::{Member, Universe, UNKNOWN_SECTOR};
+use crate::domain::{time, Symbol};
+use crate::ports::{Clock, Invoker, Mailer, MarketData, Metrics, NoProgress, ObjectStore, StoreError};
+use serde_json::{json, Value};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+#[derive(Clone, Debug)]
+pub struct Settings {
+    pub rate_per_min: f64,
+    pub max_workers: usize,
+    pub quotes: Quotes,
+    pub chunk_size: usize,
+    pub distributed_threshold: usize,
+    pub max_parallel_lanes: usize,
+    /// Fallback time budget of one invocation when the runtime's deadline is unknown.
+    pub time_budget: Duration,
+    pub run_deadline: Duration,
+    pub min_run_coverage: f64,
+    pub memory_mb: u32,
+    /// Typical API latency, for the planner.
+    pub latency_secs: f64,
+    pub mail: MailSettings,
+}
+
+/// What the runtime says about this invocation.
+#[derive(Clone, Debug, Default)]
+pub struct Invocation {
+    /// When the runtime will stop this invocation, if known and plausible.
+    pub deadline: Option<Instant>,
+    pub request_id: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum CoordError {
+    /// Storage failed: worth a retry (Lambda retries asynchronous invocations).
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("invoking a lane: {0}")]
+    Invoke(String),
+    #[error("corrupt run state {key}: {message}")]
+    Corrupt { key: String, message: String },
+}
+
+pub struct Coordinator<M, S, I, Ml, C> {
+    /// Builds a market-data client paced at the given requests per minute.
+    pub market: Box<dyn Fn(f64) -> Arc<M> + Send + Sync>,
+    pub store: Arc<S>,
+    pub invoker: Arc<I>,
+    pub mailer: Arc<Ml>,
+    pub clock: Arc<C>,
+    pub metrics: Arc<dyn Metrics>,
+    pub settings: Settings,
+    /// The scoring model's TOML (validated at start).
+    pub model_toml: String,
+    pub universe: Universe,
+}
+
+fn ok(status: &str, run_id: &str) -> Value {
+    json!({"status": status, "run_id": run_id})
+}
+
+impl<M, S, I, Ml, C> Coordinator<M, S, I, Ml, C>
+where
+    M: MarketData,
+    S: ObjectStore,
+    I: Invoker,
+    Ml: Mailer,
+    C: Clock,
+{
+    /// Handles any event. A malformed event is answered with an error body (no function
+    /// error: Lambda would retry it); `Err` is kept for failures a retry can fix.
+    pub async fn handle(&self, raw: &Value, inv: &Invocation) -> Result<Value, CoordError> {
+        let event = match Event::parse(raw) {
+            Ok(e) => e,
+            Err(e) => {
+                tracing::warn!(error = %e, "event refused");
+                self.metrics.count("EventsRefused", 1.0);
+                return Ok(json!({"status": "refused", "error": e.0}));
+            }
+        };
+        match event {
+            Event::Run(r) if r.dry_run => Ok(self.dry_run(&r).await),
+            Event::Run(r) => self.start(r, inv).await,
+            Event::Lane(l) => self.lane(l, inv).await,
+            Event::Sweep(s) => self.sweep(s).await,
+        }
+    }
+
+    fn run_universe(&self, r: &RunEvent) -> Result<(Universe, Vec<String>), String> {
+        match requested_symbols(r) {
+            None => Ok((self.universe.clone(), Vec::new())),
+            Some((good, bad)) => {
+                if good.is_empty() {
+                    return Err(format!("no valid ticker in symbols: {}", bad.join("; ")));
+                }
+                let mut u = self.universe.select(&good);
+                // Sectors given with the symbols (the old sp500_data payload) win.
+                if let (Some(syms), Some(sectors)) = (&r.symbols, &r.sectors) {
+                    for (s, sector) in syms.iter().zip(sectors) {
+                        if let (Ok(sym), false) = (Symbol::parse(s), sector.trim().is_empty()) {
+                            if let Some(m) = u.members.iter_mut().find(|m| m.symbol == sym && m.sector == UNKNOWN_SECTOR) {
+                                m.sector = sector.trim().to_string();
+                            }
+                        }
+                    }
+                }
+                Ok((u, bad.into_iter().map(|b| format!("{b}; not sent to the API")).collect()))
+            }
+        }
+    }
+
+    async fn start(&self, r: RunEvent, inv: &Invocation) -> Result<Value, CoordError> {
+        let now = self.clock.now_unix();
+        let run_id = match (&r.scheduled_time, &r.run_id) {
+            (Some(t), _) => Event::scheduled_run_id(t).expect("validated when parsed"),
+            (None, Some(id)) => id.clone(),
+            (None, None) => time::run_id(now, fastrand::u32(..)),
+        };
+        let (universe, warnings) = match self.run_universe(&r) {
+            Ok(x) => x,
+            Err(e) => return Ok(json!({"status": "refused", "error": e})),
+        };
+        let s = &self.settings;
+        let plan = plan(&PlanInputs {
+            symbols: universe.len(),
+            calls_per_symbol: if s.quotes == Quotes::GlobalQuote { 2 } else { 1 },
+            rate_per_min: s.rate_per_min,
+            max_workers: s.max_workers,
+            latency_secs: s.latency_secs,
+            chunk_size: s.chunk_size,
+            distributed_threshold: s.distributed_threshold,
+            max_parallel_lanes: s.max_parallel_lanes,
+            time_budget_secs: s.time_budget.as_secs_f64(),
+            memory_mb: s.memory_mb,
+        });
+        let (lanes, chunk_count, assignment) = match &plan {
+            Plan::Single { .. } => (1, universe.len().div_ceil(s.chunk_size).max(1), None),
+            Plan::Distributed { lanes, chunk_count, assignment, .. } => (*lanes, *chunk_count, Some(assignment.clone())),
+        };
+        let manifest = Manifest {
+            run_id: run_id.clone(),
+            created_at: now,
+            deadline: now + s.run_deadline.as_secs() as i64,
+            members: universe.members,
+            chunk_size: s.chunk_size,
+            chunk_count,
+            lanes,
+            rate_per_lane: s.rate_per_min / lanes as f64,
+            top: r.top,
+            model_toml: self.model_toml.clone(),
+            warnings,
+            version: env!("CARGO_PKG_VERSION").to_string(),
+        };
+        // Claiming the manifest is what makes a run id taken: a redelivered schedule or
+        // run event finds it and stops here.
+        let body = serde_json::to_vec(&manifest).expect("manifest serialises");
+        match self.store.put_if_absent(&keys::manifest(&run_id), body).await {
+            Ok(()) => {}
+            Err(StoreError::AlreadyExists(_)) => {
+                tracing::info!(run_id = %run_id, "run already started; duplicate event ignored");
+                return Ok(ok("duplicate", &run_id));
+            }
+            Err(e) => return Err(e.into()),
+        }
+        tracing::info!(run_id = %run_id, symbols = manifest.members.len(), plan = %serde_json::to_string(&plan).unwrap_or_default(), chunks_launched = chunk_count, lanes, "chunks_launched");
+        match assignment {
+            None => {
+                let lane = LaneEvent { run_id: run_id.clone(), lane: 0, chunks: (0..chunk_count).collect(), offset: 0, depth: 0 };
+                let mut out = self.lane_with(lane, &manifest, inv).await?;
+                out["mode"] = json!("single");
+                Ok(out)
+            }
+            Some(assignment) => {
+                let mut tasks = tokio::task::JoinSet::new();
+                for (lane, chunks) in assignment.into_iter().enumerate() {
+                    let ev = Event::Lane(LaneEvent { run_id: run_id.clone(), lane, chunks, offset: 0, depth: 1 });
+                    let invoker = self.invoker.clone();
+                    tasks.spawn(async move { invoker.invoke_async(serde_json::to_value(ev).expect("event serialises")).await });
+                }
+                let mut failed = Vec::new();
+                while let Some(r) = tasks.join_next().await {
+                    if let Err(e) = r.map_err(|e| e.to_string()).and_then(|r| r.map_err(|e| e.to_string())) {
+                        failed.push(e);
+                    }
+                }
+                if !failed.is_empty() {
+                    // The manifest stays: a retry of this event is a duplicate, and the sweep
+                    // finalizes the run with the lanes that did start.
+                    return Err(CoordError::Invoke(failed.join("; ")));
+                }
+                Ok(
+                    json!({"status": "started", "run_id": run_id, "mode": "distributed", "lanes": lanes, "chunks": chunk_count, "plan": plan}),
+                )
+            }
+        }
+    }
+
+    async fn read_json<T: serde::de::DeserializeOwned>(&self, key: &str) -> Result<T, CoordError> {
+        let bytes = self.store.get(key).await?;
+        serde_json::from_slice(&bytes).map_err(|e| CoordError::Corrupt { key: key.to_string(), message: e.to_string() })
+    }
+
+    async fn exists(&self, key: &str) -> Result<bool, CoordError> {
+        match self.store.get(key).await {
+            Ok(_) => Ok(true),
+            Err(StoreError::NotFound(_)) => Ok(false),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    async fn lane(&self, l: LaneEvent, inv: &Invocation) -> Result<Value, CoordError> {
+        if self.exists(&keys::done(&l.run_id)).await? {
+            tracing::info!(run_id = %l.run_id, lane = l.lane, "run already finalized; late lane event ignored");
+            return Ok(ok("already_done", &l.run_id));
+        }
+        let manifest: Manifest = match self.read_json(&keys::manifest(&l.run_id)).await {
+            Ok(m) => m,
+            Err(CoordError::Store(StoreError::NotFound(_))) => {
+                return Ok(json!({"status": "refused", "error": format!("unknown run {}", l.run_id)}))
+            }
+            Err(e) => return Err(e),
+        };
+        self.lane_with(l, &manifest, inv).await
+    }
+
+    async fn lane_with(&self, l: LaneEvent, manifest: &Manifest, inv: &Invocation) -> Result<Value, CoordError> {
+        let started = Instant::now();
+        let deadline = inv.deadline.unwrap_or(started + self.settings.time_budget);
+        let market = (self.market)(manifest.rate_per_lane);
+        let calls_per_symbol = if self.settings.quotes == Quotes::GlobalQuote { 2.0 } else { 1.0 };
+        let mut written = 0;
+        for idx in l.offset..l.chunks.len() {
+            let chunk = l.chunks[idx];
+            if chunk >= manifest.chunk_count {
+                tracing::warn!(run_id = %l.run_id, chunk, "chunk index outside the run; skipped");
+                continue;
+            }
+            let members = manifest.chunk(chunk);
+            // Hand over before the runtime stops us: the chunk's quota time plus a margin.
+            let needed = Duration::from_secs_f64(members.len() as f64 * calls_per_symbol * 60.0 / manifest.rate_per_lane + 20.0);
+            if Instant::now() + needed > deadline {
+                return self.continue_lane(l, idx).await;
+            }
+            if self.exists(&keys::chunk(&l.run_id, chunk)).await? {
+                tracing::info!(run_id = %l.run_id, lane = l.lane, chunk, "chunk already done; skipped");
+                continue;
+            }
+            let t0 = Instant::now();
+            let before = market.stats();
+            let (fetched, _warnings) =
+                fetch_all(market.clone(), members.to_vec(), self.settings.max_workers, self.settings.quotes, Arc::new(NoProgress)).await;
+            let after = market.stats();
+            let api = ApiStats {
+                api_calls: after.api_calls - before.api_calls,
+                throttled: after.throttled - before.throttled,
+                retries: after.retries - before.retries,
+                cache_hits: after.cache_hits - before.cache_hits,
+            };
+            let result = ChunkResult {
+                run_id: l.run_id.clone(),
+                chunk,
+                lane: l.lane,
+                candidates: fetched
+                    .candidates
+                    .into_iter()
+                    .map(|c| StoredCandidate { member: c.member, fundamentals: c.fundamentals })
+                    .collect(),
+                failures: fetched.failures,
+                api,
+                duration_ms: t0.elapsed().as_millis() as u64,
+                synthetic: market.synthetic(),
+            };
+            let body = serde_json::to_vec(&result).expect("chunk serialises");
+            match self.store.put_if_absent(&keys::chunk(&l.run_id, chunk), body).await {
+                Ok(()) if self.exists(&keys::done(&l.run_id)).await? => {
+                    // A duplicate that started before the run finished: its write came after
+                    // the clean-up, so it removes what it just wrote and stops.
+                    self.store.delete(&keys::chunk(&l.run_id, chunk)).await?;
+                    tracing::info!(run_id = %l.run_id, lane = l.lane, chunk, "run finished meanwhile; late chunk removed");
+                    return Ok(ok("already_done", &l.run_id));
+                }
+                Ok(()) => written += 1,
+                Err(StoreError::AlreadyExists(_)) => {
+                    tracing::info!(run_id = %l.run_id, lane = l.lane, chunk, "chunk written by another invocation; ours discarded");
+                    continue;
+                }
+                Err(e) => return Err(e.into()),
+            }
+            self.metrics.count("StocksFetched", result.candidates.len() as f64);
+            self.metrics.count("ApiCalls", api.api_calls as f64);
+            self.metrics.count("ApiThrottles", api.throttled as f64);
+            self.metrics.count("ApiRetries", api.retries as f64);
+            self.metrics.milliseconds("ChunkDurationMs", result.duration_ms as f64);
+            tracing::info!(run_id = %l.run_id, lane = l.lane, chunk, symbols = members.len(), failures = result.failures.len(), "Chunk {chunk} complete");
+        }
+        // Whoever completes the set claims the aggregation.
+        let done_chunks = self.store.list(&keys::chunks_prefix(&l.run_id)).await?.len();
+        self.metrics.count("ChunksPending", manifest.chunk_count.saturating_sub(done_chunks) as f64);
+        if done_chunks >= manifest.chunk_count {
+            let mut out = self.aggregate(manifest, None).await?;
+            out["chunks_written"] = json!(written);
+            return Ok(out);
+        }
+        Ok(
+            json!({"status": "lane_done", "run_id": l.run_id, "lane": l.lane, "chunks_written": written, "chunks_done": done_chunks, "chunks_total": manifest.chunk_count}),
+        )
+    }
+
+    async fn continue_lane(&self, l: LaneEvent, idx: usize) -> Result<Value, CoordError> {
+        if l.depth >= MAX_DEPTH {
+            tracing::error!(run_id = %l.run_id, lane = l.lane, depth = l.depth, "continuation depth limit reached; the sweep will finalize the run");
+            return Ok(json!({"status": "depth_limit", "run_id": l.run_id, "lane": l.lane}));
+        }
+        let next = LaneEvent { offset: idx, depth: l.depth + 1, ..l.clone() };
+        tracing::info!(run_id = %l.run_id, lane = l.lane, offset = idx, depth = next.depth, "time short: checkpointed, continuing in a new invocation");
+        self.invoker
+            .invoke_async(serde_json::to_value(Event::Lane(next)).expect("event serialises"))
+            .await
+            .map_err(|e| CoordError::Invoke(e.0))?;
+        Ok(json!({"status": "continued", "run_id": l.run_id, "lane": l.lane, "offset": idx}))
+    }
+
+    /// Exactly one caller gets past the lock. `missing_reason` names why absent chunks are
+    /// absent (the sweep's deadline); without it every chunk must be there.
+    async fn aggregate(&self, manifest: &Manifest, missing_reason: Option<&str>) -> Result<Value, CoordError> {
+        let run_id = &manifest.run_id;
+        let now = self.clock.now_unix();
+        let lock = serde_json::to_vec(&Lock { owner: format!("{:08x}", fastrand::u32(..)), acquired_at: now }).expect("lock serialises");
+        match self.store.put_if_absent(&keys::aggregate_lock(run_id), lock).await {
+            Ok(()) => {}
+            Err(StoreError::AlreadyExists(_)) => {
+                tracing::info!(run_id = %run_id, "another invocation is aggregating");
+                return Ok(ok("aggregating_elsewhere", run_id));
+            }
+            Err(e) => return Err(e.into()),
+        }
+        let started = Instant::now();
+        let model = Model::from_toml(&manifest.model_toml)
+            .map_err(|e| CoordError::Corrupt { key: keys::manifest(run_id), message: e.to_string() })?;
+        let mut fetched = Fetched::default();
+        let mut api = ApiStats::default();
+        let mut synthetic = false;
+        let mut chunk_keys = Vec::new();
+        for i in 0..manifest.chunk_count {
+            let key = keys::chunk(run_id, i);
+            match self.read_json::<ChunkResult>(&key).await {
+                Ok(c) => {
+                    api.api_calls += c.api.api_calls;
+                    api.throttled += c.api.throttled;
+                    api.retries += c.api.retries;
+                    api.cache_hits += c.api.cache_hits;
+                    synthetic |= c.synthetic;
+                    let (cands, fails) = c.into_candidates();
+                    fetched.candidates.extend(cands);
+                    fetched.failures.extend(fails);
+                    chunk_keys.push(key);
+                }
+                Err(CoordError::Store(StoreError::NotFound(_))) => {
+                    let why = missing_reason.unwrap_or("chunk missing at aggregation");
+                    for m in manifest.chunk(i) {
+                        fetched.failures.push((m.symbol.clone(), FetchError::Unfinished(format!("chunk {i}: {why}"))));
+                    }
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        let universe = Universe { members: manifest.members.clone() };
+        let report = report::build(
+            ReportInputs {
+                run_id,
+                now_unix: now,
+                data_source: if synthetic { DataSource::Simulator } else { DataSource::Alphavantage },
+                universe: &universe,
+                model: &model,
+                top: manifest.top,
+                min_run_coverage: self.settings.min_run_coverage,
+                api,
+                elapsed_ms: ((now - manifest.created_at).max(0) * 1000) as u64,
+                warnings: manifest.warnings.clone(),
+            },
+            &fetched,
+        );
+        let art = publish::render_all(&report, &self.settings.mail);
+        let prefix = keys::report_prefix(&time::date(now), run_id);
+        publish::store(self.store.as_ref(), &prefix, &art).await?;
+        let latest = json!({"run_id": run_id, "prefix": prefix, "generated_at": report.generated_at, "partial": report.partial});
+        self.store.put(keys::LATEST, serde_json::to_vec_pretty(&latest).expect("json")).await?;
+
+        // Per reader: claim -> send -> mark. A retry skips readers already claimed; the one
+        // window left is a crash between the send and the mark (that reader gets no resend,
+        // and the missing mark is visible as email/{i}.lock without email/{i}.sent).
+        let (mut sent, mut failed) = (0, 0);
+        for (i, reader) in self.settings.mail.recipients.iter().enumerate() {
+            match self.store.put_if_absent(&keys::email_lock(run_id, i), now.to_string().into_bytes()).await {
+                Ok(()) => {}
+                Err(StoreError::AlreadyExists(_)) => continue,
+                Err(e) => return Err(e.into()),
+            }
+            let mime = publish::message_for(&report, &art, &self.settings.mail, reader, i, now);
+            match self.mailer.send(reader, &mime).await {
+                Ok(id) => {
+                    sent += 1;
+                    self.store.put(&keys::email_sent(run_id, i), id.into_bytes()).await?;
+                }
+                Err(e) => {
+                    failed += 1;
+                    tracing::error!(run_id = %run_id, reader = i, error = %e, "email not sent");
+                }
+            }
+        }
+        self.metrics.count("EmailsSent", sent as f64);
+        self.metrics.count("EmailsFailed", failed as f64);
+        self.metrics.count("StocksRanked", report.coverage.ranked as f64);
+        self.metrics.count("StocksUnranked", report.unranked.len() as f64);
+        self.metrics.ratio("RunCoverage", report.coverage.ratio);
+        self.metrics.count("RunSucceeded", 1.0);
+
+        let done = Done {
+            run_id: run_id.clone(),
+            finished_at: now,
+            report_prefix: prefix.clone(),
+            emails_sent: sent,
+            partial: report.partial.clone(),
+        };
+        self.store.put(&keys::done(run_id), serde_json::to_vec(&done).expect("json")).await?;
+        for key in &chunk_keys {
+            self.store.delete(key).await?;
+        }
+        tracing::info!(run_id = %run_id, chunks = chunk_keys.len(), "S3 chunks cleaned up");
+        tracing::info!(run_id = %run_id, ranked = report.coverage.ranked, universe = report.universe_size, emails = sent, ms = started.elapsed().as_millis() as u64, "Analysis complete");
+        Ok(json!({
+            "status": "complete",
+            "run_id": run_id,
+            "report": prefix,
+            "ranked": report.coverage.ranked,
+            "universe": report.universe_size,
+            "partial": report.partial,
+            "emails_sent": sent,
+            "emails_failed": failed,
+            "top": report.picks.iter().take(5).map(|p| p.symbol.to_string()).collect::<Vec<_>>(),
+        }))
+    }
+
+    async fn sweep(&self, s: SweepEvent) -> Result<Value, CoordError> {
+        let now = self.clock.now_unix();
+        let keys_ = self.store.list("runs/").await?;
+        let mut runs: Vec<String> = keys_
+            .iter()
+            .filter_map(|k| k.strip_prefix("runs/")?.strip_suffix("/manifest.json").map(String::from))
+            .filter(|id| s.run_id.as_ref().is_none_or(|want| want == id))
+            .collect();
+        runs.retain(|id| !keys_.contains(&keys::done(id)));
+        let mut finalized = Vec::new();
+        for id in runs {
+            let manifest: Manifest = self.read_json(&keys::manifest(&id)).await?;
+            if s.run_id.is_none() && now < manifest.deadline {
+                continue;
+            }
+            let why = format!("not finished by the run deadline {}", time::rfc3339(manifest.deadline));
+            let out = self.aggregate(&manifest, Some(&why)).await?;
+            finalized.push(out);
+        }
+        Ok(json!({"status": "swept", "finalized": finalized}))
+    }
+
+    /// Checks everything a real run needs and renders a report for five symbols, sending
+    /// and storing nothing.
+    async fn dry_run(&self, r: &RunEvent) -> Value {
+        let mut checks = serde_json::Map::new();
+        checks.insert("config".into(), json!("ok"));
+        checks.insert(
+            "bucket".into(),
+            json!(match self.store.list("reports/latest").await {
+                Ok(_) => "ok".to_string(),
+                Err(e) => format!("error: {e}"),
+            }),
+        );
+        checks.insert(
+            "email_identity".into(),
+            json!(match self.mailer.check().await {
+                Ok(()) => "ok".to_string(),
+                Err(e) => format!("error: {e}"),
+            }),
+        );
+        let (universe, _) = match self.run_universe(r) {
+            Ok(x) => x,
+            Err(e) => return json!({"status": "refused", "error": e}),
+        };
+        let members: Vec<Member> = universe.members.into_iter().take(5).collect();
+        let sample = Universe { members: members.clone() };
+        let market = (self.market)(self.settings.rate_per_min);
+        let (fetched, _) = fetch_all(market.clone(), members, self.settings.max_workers, self.settings.quotes, Arc::new(NoProgress)).await;
+        checks.insert(
+            "api".into(),
+            json!(if fetched.candidates.is_empty() { format!("error: {:?}", fetched.failures.first()) } else { "ok".into() }),
+        );
+        let model = Model::from_toml(&self.model_toml).expect("validated at start");
+        let now = self.clock.now_unix();
+        let report = report::build(
+            ReportInputs {
+                run_id: "dry-run",
+                now_unix: now,
+                data_source: if market.synthetic() { DataSource::Simulator } else { DataSource::Alphavantage },
+                universe: &sample,
+                model: &model,
+                top: r.top,
+                min_run_coverage: self.settings.min_run_coverage,
+                api: market.stats(),
+                elapsed_ms: 0,
+                warnings: vec![],
+            },
+            &fetched,
+        );
+        let art = publish::render_all(&report, &self.settings.mail);
+        let reader = self.settings.mail.recipients.first().cloned().unwrap_or_else(|| "reader@example.invalid".into());
+        let mime = publish::message_for(&report, &art, &self.settings.mail, &reader, 0, now);
+        let all_ok = checks.values().all(|v| v == "ok");
+        json!({
+            "status": if all_ok { "dry_run_ok" } else { "dry_run_failed" },
+            "checks": checks,
+            "ranked": report.coverage.ranked,
+            "subject": report.subject(),
+            "email_bytes": mime.len(),
+            "html_bytes": art.html.len(),
+        })
+    }
+}

@@ -1,0 +1,291 @@
+//! The distributed run in one process: a directory as the bucket, lanes invoked on tasks
+//! (events round-tripped through JSON), the simulator over HTTP, and a mailer that records.
+//! The same scenarios run against Lambda and moto in tests/e2e.
+
+use crate::helpers::*;
+use serde_json::{json, Value};
+use std::sync::atomic::{AtomicI64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, Weak};
+use std::time::Duration;
+use stockpicks::adapters::alphavantage::AlphaVantage;
+use stockpicks::adapters::inprocess::InProcessInvoker;
+use stockpicks::adapters::local_store::DirStore;
+use stockpicks::domain::model::DEFAULT_MODEL_TOML;
+use stockpicks::domain::universe::Universe;
+use stockpicks::pipeline::coordinator::{Coordinator, Invocation, Settings};
+use stockpicks::pipeline::fetch::Quotes;
+use stockpicks::pipeline::publish::MailSettings;
+use stockpicks::ports::{Clock, InvokeError, Invoker, MailError, Mailer, NoMetrics, ObjectStore};
+use stockpicks::sim::{self, Running};
+
+#[derive(Default)]
+struct RecordingMailer {
+    sent: Mutex<Vec<(String, Vec<u8>)>>,
+}
+
+impl Mailer for RecordingMailer {
+    async fn send(&self, recipient: &str, mime: &[u8]) -> Result<String, MailError> {
+        let mut sent = self.sent.lock().unwrap();
+        sent.push((recipient.to_string(), mime.to_vec()));
+        Ok(format!("msg-{}", sent.len()))
+    }
+}
+
+struct TestClock(AtomicI64);
+
+impl Clock for TestClock {
+    fn now_unix(&self) -> i64 {
+        self.0.load(Ordering::SeqCst)
+    }
+}
+
+/// How the test invoker delivers lane events.
+#[derive(Clone, Copy, PartialEq)]
+enum Delivery {
+    Once,
+    /// Every event twice, at the same time.
+    Twice,
+    /// Lane 1's first event is lost (the lane "dies").
+    DropLane1,
+}
+
+struct TestInvoker {
+    inner: InProcessInvoker,
+    delivery: Delivery,
+    invocations: AtomicUsize,
+}
+
+impl Invoker for TestInvoker {
+    async fn invoke_async(&self, event: Value) -> Result<(), InvokeError> {
+        self.invocations.fetch_add(1, Ordering::SeqCst);
+        match self.delivery {
+            Delivery::Once => self.inner.invoke_async(event).await,
+            Delivery::Twice => {
+                self.inner.invoke_async(event.clone()).await?;
+                self.inner.invoke_async(event).await
+            }
+            Delivery::DropLane1 if event["op"] == "lane" && event["lane"] == 1 => Ok(()),
+            Delivery::DropLane1 => self.inner.invoke_async(event).await,
+        }
+    }
+}
+
+type Coord = Coordinator<AlphaVantage, DirStore, TestInvoker, RecordingMailer, TestClock>;
+
+struct World {
+    coord: Arc<Coord>,
+    store: Arc<DirStore>,
+    mailer: Arc<RecordingMailer>,
+    invoker: Arc<TestInvoker>,
+    clock: Arc<TestClock>,
+    _sim: Running,
+}
+
+const START: i64 = 1_795_863_909;
+
+async fn world(delivery: Delivery, rate_per_min: f64) -> World {
+    let sim = sim::start(fast_sim(), 0).await.unwrap();
+    let base = sim.base_url();
+    let store = Arc::new(DirStore::new(tempdir("coord")));
+    let mailer = Arc::new(RecordingMailer::default());
+    let clock = Arc::new(TestClock(AtomicI64::new(START)));
+    let invoker = Arc::new(TestInvoker { inner: InProcessInvoker::default(), delivery, invocations: AtomicUsize::new(0) });
+    let settings = Settings {
+        rate_per_min,
+        max_workers: 5,
+        quotes: Quotes::Skip,
+        chunk_size: 50,
+        distributed_threshold: 100,
+        max_parallel_lanes: 10,
+        time_budget: Duration::from_secs(840),
+        run_deadline: Duration::from_secs(3600),
+        min_run_coverage: 0.9,
+        memory_mb: 1024,
+        latency_secs: 0.25,
+        mail: MailSettings {
+            sender: "picks@example.com".into(),
+            recipients: vec!["a@example.com".into(), "b@example.com".into()],
+            unsubscribe: None,
+        },
+    };
+    let coord = Arc::new(Coordinator {
+        market: Box::new(move |rate| {
+            let mut cfg = stockpicks::adapters::alphavantage::ClientConfig::new(&base, stockpicks::config::Secret::new("k"), rate);
+            cfg.timeout = Duration::from_secs(2);
+            Arc::new(AlphaVantage::new(cfg).unwrap())
+        }),
+        store: store.clone(),
+        invoker: invoker.clone(),
+        mailer: mailer.clone(),
+        clock: clock.clone(),
+        metrics: Arc::new(NoMetrics),
+        settings,
+        model_toml: DEFAULT_MODEL_TOML.to_string(),
+        universe: Universe::sp500(),
+    });
+    let weak: Weak<Coord> = Arc::downgrade(&coord);
+    invoker.inner.set_handler(Arc::new(move |ev: Value| {
+        let weak = weak.clone();
+        Box::pin(async move {
+            if let Some(c) = weak.upgrade() {
+                let _ = c.handle(&ev, &Invocation::default()).await;
+            }
+        })
+    }));
+    World { coord, store, mailer, invoker, clock, _sim: sim }
+}
+
+impl World {
+    async fn send(&self, ev: Value) -> Value {
+        let out = self.coord.handle(&ev, &Invocation::default()).await.unwrap();
+        self.invoker.inner.drain().await;
+        out
+    }
+
+    async fn keys(&self, prefix: &str) -> Vec<String> {
+        self.store.list(prefix).await.unwrap()
+    }
+
+    fn emails(&self) -> usize {
+        self.mailer.sent.lock().unwrap().len()
+    }
+}
+
+fn payload(n: usize) -> Value {
+    let syms: Vec<String> = Universe::sp500().members.iter().take(n).map(|m| m.symbol.index_form()).collect();
+    json!({"test_mode": true, "test_symbols": syms})
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fifteen_symbols_run_in_one_invocation() {
+    let w = world(Delivery::Once, 60_000.0).await;
+    let out = w.send(payload(15)).await;
+    assert_eq!(out["status"], "complete", "{out}");
+    assert_eq!(out["mode"], "single");
+    assert_eq!(w.invoker.invocations.load(Ordering::SeqCst), 0, "no lane was invoked");
+    assert_eq!(w.emails(), 2, "one message per reader");
+    let run_id = out["run_id"].as_str().unwrap();
+    assert!(w.keys(&format!("runs/{run_id}/chunks/")).await.is_empty(), "chunks cleaned up");
+    let reports = w.keys("reports/").await;
+    assert!(reports.iter().any(|k| k.ends_with(&format!("{run_id}/results.json"))), "{reports:?}");
+    assert!(reports.contains(&"reports/latest.json".to_string()));
+    let (to, mime) = &w.mailer.sent.lock().unwrap()[0];
+    let text = String::from_utf8_lossy(mime);
+    assert!(text.contains(&format!("To: {to}\r\n")) && text.contains("filename=\"top25.csv\""));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn larger_runs_fan_out_and_meet_once() {
+    for n in [150, 500] {
+        let w = world(Delivery::Once, 60_000.0).await;
+        let out = w.send(payload(n)).await;
+        assert_eq!(out["mode"], "distributed", "{out}");
+        let lanes = out["lanes"].as_u64().unwrap() as usize;
+        assert!(lanes >= 2, "{out}");
+        assert_eq!(w.invoker.invocations.load(Ordering::SeqCst), lanes);
+        let run_id = out["run_id"].as_str().unwrap();
+        assert_eq!(w.emails(), 2, "{n}: exactly one aggregation");
+        assert!(w.keys(&format!("runs/{run_id}/chunks/")).await.is_empty());
+        assert!(w.keys(&format!("runs/{run_id}/done.json")).await.len() == 1);
+        let results_key = w.keys("reports/").await.into_iter().find(|k| k.ends_with("results.json")).unwrap();
+        let results: Value = serde_json::from_slice(&w.store.get(&results_key).await.unwrap()).unwrap();
+        assert_eq!(results["universe_size"], n);
+        assert!(results["coverage"]["ratio"].as_f64().unwrap() > 0.95);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_lane_event_twice_still_sends_once() {
+    let w = world(Delivery::Twice, 60_000.0).await;
+    let out = w.send(payload(150)).await;
+    assert_eq!(out["mode"], "distributed");
+    assert_eq!(w.emails(), 2, "duplicates did not send again");
+    let run_id = out["run_id"].as_str().unwrap();
+    assert!(w.keys(&format!("runs/{run_id}/chunks/")).await.is_empty());
+    // A late duplicate after the end changes nothing and re-creates nothing.
+    let late = w.send(json!({"op": "lane", "run_id": run_id, "lane": 0, "chunks": [0], "depth": 1})).await;
+    assert_eq!(late["status"], "already_done");
+    assert!(w.keys(&format!("runs/{run_id}/chunks/")).await.is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dead_lane_is_swept_into_a_partial_report() {
+    let w = world(Delivery::DropLane1, 60_000.0).await;
+    let out = w.send(payload(150)).await;
+    let run_id = out["run_id"].as_str().unwrap().to_string();
+    assert_eq!(w.emails(), 0, "the run cannot finish without lane 1");
+    let early = w.send(json!({"op": "sweep"})).await;
+    assert_eq!(early["finalized"].as_array().unwrap().len(), 0, "not past its deadline yet");
+    w.clock.0.store(START + 3601, Ordering::SeqCst);
+    let swept = w.send(json!({"op": "sweep"})).await;
+    assert_eq!(swept["finalized"][0]["run_id"], run_id.as_str(), "{swept}");
+    assert!(swept["finalized"][0]["partial"].as_str().unwrap().contains("run part unfinished"), "{swept}");
+    assert_eq!(w.emails(), 2);
+    let (_, mime) = &w.mailer.sent.lock().unwrap()[0];
+    assert!(String::from_utf8_lossy(mime).contains("Subject: PARTIAL:"));
+    let results_key = w.keys("reports/").await.into_iter().find(|k| k.ends_with("results.json")).unwrap();
+    let results: Value = serde_json::from_slice(&w.store.get(&results_key).await.unwrap()).unwrap();
+    let missing: Vec<&Value> =
+        results["unranked"].as_array().unwrap().iter().filter(|u| u["reason"].as_str().unwrap().contains("run deadline")).collect();
+    assert!(missing.len() >= 50, "the missing lane's symbols are named: {}", missing.len());
+    // Sweeping again finds nothing to do.
+    assert_eq!(w.send(json!({"op": "sweep"})).await["finalized"].as_array().unwrap().len(), 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_runs_at_once_are_isolated() {
+    let w = world(Delivery::Once, 60_000.0).await;
+    let ev_a = json!({"op": "run", "symbols": payload(150)["test_symbols"], "run_id": "run-a"});
+    let ev_b = json!({"op": "run", "symbols": payload(120)["test_symbols"], "run_id": "run-b"});
+    let inv = Invocation::default();
+    let (a, b) = tokio::join!(w.coord.handle(&ev_a, &inv), w.coord.handle(&ev_b, &inv));
+    w.invoker.inner.drain().await;
+    assert_eq!(a.unwrap()["run_id"], "run-a");
+    assert_eq!(b.unwrap()["run_id"], "run-b");
+    assert_eq!(w.emails(), 4, "two runs, two readers each");
+    let reports = w.keys("reports/").await;
+    assert!(reports.iter().any(|k| k.contains("/run-a/")) && reports.iter().any(|k| k.contains("/run-b/")));
+    assert_eq!(w.keys("runs/run-a/done.json").await.len(), 1);
+    assert_eq!(w.keys("runs/run-b/done.json").await.len(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_redelivered_schedule_event_does_not_run_twice() {
+    let w = world(Delivery::Once, 60_000.0).await;
+    let ev = json!({"op": "run", "symbols": ["AAPL", "MSFT", "KO"], "scheduled_time": "2026-11-30T13:00:00Z"});
+    let first = w.send(ev.clone()).await;
+    assert_eq!(first["run_id"], "sched-20261130T1300Z");
+    let second = w.send(ev).await;
+    assert_eq!(second["status"], "duplicate");
+    assert_eq!(w.emails(), 2);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dry_run_leaves_nothing_behind() {
+    let w = world(Delivery::Once, 60_000.0).await;
+    let out = w.send(json!({"op": "run", "universe": "sp500", "dry_run": true})).await;
+    assert_eq!(out["status"], "dry_run_ok", "{out}");
+    assert_eq!(out["ranked"], 5);
+    assert!(out["email_bytes"].as_u64().unwrap() > 1000);
+    assert_eq!(w.emails(), 0);
+    assert!(w.keys("").await.is_empty(), "{:?}", w.keys("").await);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_events_are_refused_and_write_nothing() {
+    let w = world(Delivery::Once, 60_000.0).await;
+    for ev in [
+        json!("hello"),
+        json!({"op": "nope"}),
+        json!({"op": "run", "symbols": ["<b>", "../x"]}),
+        json!({"op": "run", "run_id": "a/../../b"}),
+        json!({"op": "lane", "run_id": "no-such-run", "lane": 0, "chunks": [0]}),
+        json!({"operation": "process_chunk"}),
+    ] {
+        let out = w.send(ev.clone()).await;
+        assert_eq!(out["status"], "refused", "{ev}: {out}");
+        assert!(out["error"].as_str().is_some_and(|e| !e.is_empty()));
+    }
+    assert!(w.keys("").await.is_empty());
+    assert_eq!(w.emails(), 0);
+}
