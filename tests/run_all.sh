@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
-# Runs every test of the project on a fresh machine: installs what it needs, starts the
-# servers its tests use on 127.0.0.1, and stops them afterwards.
+# Runs every test of the project on a fresh machine: installs what it needs (Python tools
+# into ./.venv), starts the servers its tests use on 127.0.0.1 (moto, the simulator,
+# cargo lambda watch, the invocation proxy), and stops them afterwards.
 #
-#   tests/run_all.sh            # everything
+#   tests/run_all.sh
 #
-# Benchmarks are separate (bench/run.sh): tests never assert on timings.
+# One cargo feature set (`aws`) serves the unit tests, the binaries and cargo lambda watch,
+# so the AWS SDK compiles once. Benchmarks are separate (bench/run.sh): tests never assert
+# on timings.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
@@ -15,6 +18,16 @@ step "format check"
 cargo fmt --all -- --check
 
 step "Rust: unit and integration tests (the simulator runs in-process on 127.0.0.1)"
-cargo test --workspace --locked
+cargo test --workspace --locked --features aws
+
+step "build the binaries the end-to-end tests run"
+cargo build --locked --features aws --bins
+
+step "Python tools for the end-to-end tests (into ./.venv)"
+[ -x .venv/bin/python ] || python3 -m venv .venv
+.venv/bin/pip install --quiet --disable-pip-version-check -r tests/e2e/requirements.txt
+
+step "end to end: aws lambda invoke -> cargo lambda watch -> moto (S3, SES) + simulator"
+.venv/bin/python -m pytest tests/e2e -q -p no:cacheprovider
 
 step "all tests passed"

@@ -163,6 +163,60 @@ impl Config {
     }
 }
 
+/// What only the Lambda needs, on top of [`Config`].
+#[derive(Clone, Debug)]
+pub struct LambdaConfig {
+    pub bucket: String,
+    pub ses_configuration_set: Option<String>,
+    pub alpha_vantage_secret_arn: Option<String>,
+    pub openai_secret_arn: Option<String>,
+    pub metrics_namespace: String,
+    /// The function to invoke for lanes: Lambda's own name, else `FUNCTION_NAME`.
+    pub function_name: String,
+    /// The published version this invocation runs (`$LATEST` locally).
+    pub function_version: Option<String>,
+    pub memory_mb: u32,
+}
+
+impl LambdaConfig {
+    pub fn from_env() -> Result<LambdaConfig, ConfigError> {
+        LambdaConfig::from_lookup(|k| std::env::var(k).ok())
+    }
+
+    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<LambdaConfig, ConfigError> {
+        let get = |k: &str| get(k).map(|v| v.trim().to_string()).filter(|v| !v.is_empty());
+        let bucket = get("S3_BUCKET").ok_or_else(|| ConfigError { var: "S3_BUCKET", value: String::new(), why: "required".into() })?;
+        let bucket_ok = (3..=63).contains(&bucket.len())
+            && bucket.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '.');
+        if !bucket_ok {
+            return Err(ConfigError { var: "S3_BUCKET", value: bucket, why: "not a valid bucket name".into() });
+        }
+        for var in ["ALPHA_VANTAGE_SECRET_ARN", "OPENAI_SECRET_ARN"] {
+            if let Some(v) = get(var) {
+                if !v.starts_with("arn:") {
+                    return Err(ConfigError {
+                        var: if var.starts_with("ALPHA") { "ALPHA_VANTAGE_SECRET_ARN" } else { "OPENAI_SECRET_ARN" },
+                        value: v,
+                        why: "must be a secret ARN".into(),
+                    });
+                }
+            }
+        }
+        Ok(LambdaConfig {
+            bucket,
+            ses_configuration_set: get("SES_CONFIGURATION_SET"),
+            alpha_vantage_secret_arn: get("ALPHA_VANTAGE_SECRET_ARN"),
+            openai_secret_arn: get("OPENAI_SECRET_ARN"),
+            metrics_namespace: get("METRICS_NAMESPACE").unwrap_or_else(|| "StockPicks".into()),
+            function_name: get("AWS_LAMBDA_FUNCTION_NAME")
+                .or_else(|| get("FUNCTION_NAME"))
+                .unwrap_or_else(|| "stock-analysis-function".into()),
+            function_version: get("AWS_LAMBDA_FUNCTION_VERSION"),
+            memory_mb: number(&get, "AWS_LAMBDA_FUNCTION_MEMORY_SIZE", 1024.0, 128.0, 10_240.0)? as u32,
+        })
+    }
+}
+
 fn number(get: &impl Fn(&str) -> Option<String>, var: &'static str, default: f64, min: f64, max: f64) -> Result<f64, ConfigError> {
     let Some(raw) = get(var) else { return Ok(default) };
     let v: f64 = raw.parse().map_err(|_| ConfigError { var, value: raw.clone(), why: "not a number".into() })?;
@@ -228,6 +282,21 @@ mod tests {
         let s = Secret::new("SECRETKEY123");
         assert_eq!(format!("{s} {s:?}"), "*** Secret(***)");
         assert_eq!(s.redact("url?apikey=SECRETKEY123&x"), "url?apikey=***&x");
+    }
+
+    #[test]
+    fn lambda_config_needs_a_bucket_and_real_arns() {
+        let lc = |pairs: &[(&str, &str)]| {
+            let map: HashMap<String, String> = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+            LambdaConfig::from_lookup(|k| map.get(k).cloned())
+        };
+        assert_eq!(lc(&[]).unwrap_err().var, "S3_BUCKET");
+        assert_eq!(lc(&[("S3_BUCKET", "Bad_Bucket")]).unwrap_err().var, "S3_BUCKET");
+        assert_eq!(lc(&[("S3_BUCKET", "b-1"), ("ALPHA_VANTAGE_SECRET_ARN", "key123")]).unwrap_err().var, "ALPHA_VANTAGE_SECRET_ARN");
+        let ok = lc(&[("S3_BUCKET", "picks-prod"), ("AWS_LAMBDA_FUNCTION_VERSION", "7")]).unwrap();
+        assert_eq!(ok.function_name, "stock-analysis-function");
+        assert_eq!(ok.function_version.as_deref(), Some("7"));
+        assert_eq!(ok.metrics_namespace, "StockPicks");
     }
 
     #[test]

@@ -1,0 +1,164 @@
+"""Starts the real components on 127.0.0.1 for the end-to-end tests and stops them after:
+moto (S3 and SES v2), the Alpha Vantage simulator, `cargo lambda watch` running
+`stock-analysis-function`, and the invocation proxy the function's lane invocations go
+through. The binaries are built beforehand by tests/run_all.sh (same features and target
+dir), so watch does not compile on the first invoke."""
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+BIN = Path(sys.executable).parent
+FUNCTION = "stock-analysis-function"
+BUCKET = "stockpicks-e2e"
+READERS = ["reader1@example.com", "reader2@example.com"]
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_port(port, proc, what, timeout=120):
+    end = time.time() + timeout
+    while time.time() < end:
+        if proc.poll() is not None:
+            raise RuntimeError(f"{what} exited with {proc.returncode}")
+        with socket.socket() as s:
+            if s.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.2)
+    raise RuntimeError(f"{what} did not listen on {port} within {timeout}s")
+
+
+@dataclass
+class Stack:
+    work: Path
+    moto: int
+    sim: int
+    proxy: int
+    watch: int
+    aws_env: dict
+    procs: list = field(default_factory=list)
+
+    def aws(self, *args, endpoint=None, check=True):
+        cmd = [str(BIN / "aws"), "--endpoint-url", endpoint or f"http://127.0.0.1:{self.moto}", *args]
+        return subprocess.run(cmd, env=self.aws_env, capture_output=True, text=True, check=check, timeout=900)
+
+    def invoke(self, payload, name="payload"):
+        """`aws lambda invoke --function-name stock-analysis-function --payload file://...`,
+        as the old protocol did; returns the function's response body."""
+        if isinstance(payload, (str, Path)) and str(payload).endswith(".json"):
+            path = Path(payload)
+        else:
+            path = self.work / f"{name}.json"
+            path.write_text(json.dumps(payload))
+        out = self.work / f"{name}.out.json"
+        res = self.aws(
+            "lambda", "invoke", "--function-name", FUNCTION, "--cli-read-timeout", "0",
+            "--payload", f"file://{path}", str(out),
+            endpoint=f"http://127.0.0.1:{self.watch}", check=False,
+        )
+        assert res.returncode == 0, f"invoke failed: {res.stderr}"
+        meta = json.loads(res.stdout or "{}")
+        body = json.loads(out.read_text() or "null")
+        assert "FunctionError" not in meta, f"function error: {body}"
+        return body
+
+    def moto_data(self):
+        with urllib.request.urlopen(f"http://127.0.0.1:{self.moto}/moto-api/data.json", timeout=30) as r:
+            return json.load(r)
+
+    def emails(self, run_id=None):
+        """Raw messages SES accepted, optionally only those of one run."""
+        ses = self.moto_data().get("ses", {})
+        raws = []
+        for kind in ("RawMessage", "Message"):
+            for m in ses.get(kind, []):
+                raw = m.get("raw_data") or m.get("body") or json.dumps(m)
+                raws.append({"raw": raw, "destinations": m.get("destinations"), "source": m.get("source")})
+        if run_id:
+            raws = [m for m in raws if f"X-Stockpicks-Run: {run_id}" in m["raw"]]
+        return raws
+
+    def keys(self, prefix=""):
+        res = self.aws("s3api", "list-objects-v2", "--bucket", BUCKET, "--prefix", prefix)
+        return sorted(o["Key"] for o in json.loads(res.stdout or "{}").get("Contents", []))
+
+    def get(self, key):
+        out = self.work / "object"
+        self.aws("s3api", "get-object", "--bucket", BUCKET, "--key", key, str(out))
+        return out.read_bytes()
+
+    def set_delivery(self, mode):
+        req = urllib.request.Request(f"http://127.0.0.1:{self.proxy}/mode", data=json.dumps({"mode": mode}).encode(), method="POST")
+        urllib.request.urlopen(req, timeout=10).read()
+
+
+@pytest.fixture(scope="session")
+def stack(tmp_path_factory):
+    work = tmp_path_factory.mktemp("e2e")
+    moto, sim, proxy, watch = free_port(), free_port(), free_port(), free_port()
+    aws_env = dict(os.environ, AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing", AWS_DEFAULT_REGION="us-east-1",
+                   AWS_REGION="us-east-1", AWS_MAX_ATTEMPTS="1", AWS_PAGER="", AWS_EC2_METADATA_DISABLED="true")
+    s = Stack(work, moto, sim, proxy, watch, aws_env)
+    logs = {}
+
+    def start(name, cmd, port, env=None, cwd=None):
+        log = open(work / f"{name}.log", "w")
+        logs[name] = work / f"{name}.log"
+        p = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env or aws_env, cwd=cwd)
+        s.procs.append(p)
+        wait_port(port, p, name, timeout=300)
+        return p
+
+    try:
+        start("moto", [str(BIN / "moto_server"), "-H", "127.0.0.1", "-p", str(moto)], moto)
+        start("sim", [str(ROOT / "target/debug/stockpicks"), "sim", "--port", str(sim), "--rate-per-min", "60000"], sim)
+        s.aws("s3api", "create-bucket", "--bucket", BUCKET)
+        s.aws("sesv2", "create-email-identity", "--email-identity", "example.com")
+        env_file = work / "function.env"
+        env_file.write_text("\n".join(f"{k}={v}" for k, v in {
+            "S3_BUCKET": BUCKET,
+            "EMAIL_SENDER": "picks@example.com",
+            "EMAIL_RECIPIENT": ",".join(READERS),
+            "ALPHA_VANTAGE_API_KEY": "E2ETESTKEY0001",
+            "ALPHA_VANTAGE_BASE_URL": f"http://127.0.0.1:{sim}",
+            "ALPHA_VANTAGE_RATE_PER_MIN": "30000",
+            "MAX_PARALLEL_LANES": "4",
+            "AWS_REGION": "us-east-1",
+            "AWS_ACCESS_KEY_ID": "testing",
+            "AWS_SECRET_ACCESS_KEY": "testing",
+            "AWS_ENDPOINT_URL_S3": f"http://127.0.0.1:{moto}",
+            "AWS_ENDPOINT_URL_SESV2": f"http://127.0.0.1:{moto}",
+            "AWS_ENDPOINT_URL_LAMBDA": f"http://127.0.0.1:{proxy}",
+            "AWS_EC2_METADATA_DISABLED": "true",
+            "FUNCTION_NAME": FUNCTION,
+            "RUST_LOG": "info",
+        }.items()) + "\n")
+        start("watch", [str(BIN / "cargo-lambda"), "lambda", "watch", "-A", "127.0.0.1", "-P", str(watch), "--concurrency", "16",
+                        "--ignore-changes", "--timeout", "900", "--features", "aws", "--bin", FUNCTION, "--env-file", str(env_file)],
+              watch, env=dict(aws_env, PATH=f"{BIN}:{os.environ.get('PATH', '')}"), cwd=ROOT / "function")
+        start("proxy", [sys.executable, str(Path(__file__).with_name("invoke_proxy.py")), str(proxy), str(watch)], proxy)
+        yield s
+    finally:
+        for p in reversed(s.procs):
+            p.terminate()
+        for p in s.procs:
+            try:
+                p.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                p.kill()
+        if os.environ.get("E2E_SHOW_LOGS"):
+            for name, path in logs.items():
+                print(f"==== {name}\n{path.read_text()[-5000:]}")
