@@ -4,6 +4,7 @@ moto (S3 and SES v2), the Alpha Vantage simulator, `cargo lambda watch` running
 through. The binaries are built beforehand by tests/run_all.sh (same features and target
 dir), so watch does not compile on the first invoke."""
 
+import contextlib
 import json
 import os
 import socket
@@ -50,6 +51,7 @@ class Stack:
     watch: int
     aws_env: dict
     procs: list = field(default_factory=list)
+    logs: dict = field(default_factory=dict)
 
     def aws(self, *args, endpoint=None, check=True):
         cmd = [str(BIN / "aws"), "--endpoint-url", endpoint or f"http://127.0.0.1:{self.moto}", *args]
@@ -105,14 +107,14 @@ class Stack:
         urllib.request.urlopen(req, timeout=10).read()
 
 
-@pytest.fixture(scope="session")
-def stack(tmp_path_factory):
-    work = tmp_path_factory.mktemp("e2e")
+@contextlib.contextmanager
+def running_stack(work: Path, rate_per_min="30000", max_lanes="4"):
+    """Starts every component; yields a Stack; stops them all on exit."""
     moto, sim, proxy, watch = free_port(), free_port(), free_port(), free_port()
     aws_env = dict(os.environ, AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing", AWS_DEFAULT_REGION="us-east-1",
                    AWS_REGION="us-east-1", AWS_MAX_ATTEMPTS="1", AWS_PAGER="", AWS_EC2_METADATA_DISABLED="true")
     s = Stack(work, moto, sim, proxy, watch, aws_env)
-    logs = {}
+    logs = s.logs
 
     def start(name, cmd, port, env=None, cwd=None):
         log = open(work / f"{name}.log", "w")
@@ -134,8 +136,8 @@ def stack(tmp_path_factory):
             "EMAIL_RECIPIENT": ",".join(READERS),
             "ALPHA_VANTAGE_API_KEY": "E2ETESTKEY0001",
             "ALPHA_VANTAGE_BASE_URL": f"http://127.0.0.1:{sim}",
-            "ALPHA_VANTAGE_RATE_PER_MIN": "30000",
-            "MAX_PARALLEL_LANES": "4",
+            "ALPHA_VANTAGE_RATE_PER_MIN": rate_per_min,
+            "MAX_PARALLEL_LANES": max_lanes,
             "AWS_REGION": "us-east-1",
             "AWS_ACCESS_KEY_ID": "testing",
             "AWS_SECRET_ACCESS_KEY": "testing",
@@ -162,3 +164,9 @@ def stack(tmp_path_factory):
         if os.environ.get("E2E_SHOW_LOGS"):
             for name, path in logs.items():
                 print(f"==== {name}\n{path.read_text()[-5000:]}")
+
+
+@pytest.fixture(scope="session")
+def stack(tmp_path_factory):
+    with running_stack(tmp_path_factory.mktemp("e2e")) as s:
+        yield s
