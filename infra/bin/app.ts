@@ -1,0 +1,49 @@
+// Builds the app from context, so the same code serves tests, synth and deploy.
+import * as path from 'node:path';
+import { App, Validations } from 'aws-cdk-lib';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { StockpicksStack } from '../lib/stockpicks-stack';
+
+export const PLACEHOLDER = path.resolve(__dirname, '..', 'placeholder');
+
+function ctx(app: App, key: string, fallback: string): string {
+  const v = app.node.tryGetContext(key);
+  return v === undefined || v === null || v === '' ? fallback : String(v);
+}
+
+function num(app: App, key: string, fallback: number, min: number, max: number): number {
+  const raw = ctx(app, key, String(fallback));
+  const v = Number(raw);
+  if (!Number.isFinite(v) || v < min || v > max) throw new Error(`context ${key}=${raw}: must be a number from ${min} to ${max}`);
+  return v;
+}
+
+export function buildApp(app: App): StockpicksStack {
+  // Access logs are granted by a bucket policy, not the legacy LogDeliveryWrite ACL.
+  app.node.setContext('@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy', true);
+  const stage = ctx(app, 'stage', 'prod');
+  if (!/^[a-z][a-z0-9-]{0,15}$/.test(stage)) throw new Error(`context stage=${stage}: lower-case letters, digits and '-', at most 16`);
+  const zip = ctx(app, 'bootstrapZip', '');
+  const arch = ctx(app, 'architecture', 'arm64');
+  if (arch !== 'arm64' && arch !== 'x86_64') throw new Error(`context architecture=${arch}: arm64 or x86_64`);
+  const stack = new StockpicksStack(app, `Stockpicks-${stage}`, {
+    stage,
+    bootstrapZip: zip ? path.resolve(zip) : PLACEHOLDER,
+    isPlaceholder: !zip,
+    architecture: arch === 'arm64' ? lambda.Architecture.ARM_64 : lambda.Architecture.X86_64,
+    memoryMb: num(app, 'memoryMb', 1024, 128, 10240),
+    timeoutSecs: num(app, 'timeoutSecs', 900, 60, 900),
+    reservedConcurrency: num(app, 'reservedConcurrency', 12, 1, 1000),
+    weeklySchedule: ctx(app, 'weeklySchedule', 'cron(0 13 ? * MON *)'),
+    sweepSchedule: ctx(app, 'sweepSchedule', 'rate(30 minutes)'),
+    emailSender: ctx(app, 'emailSender', 'picks@example.com'),
+    emailRecipients: ctx(app, 'emailRecipients', 'reader@example.com'),
+    alarmEmail: ctx(app, 'alarmEmail', 'ops@example.com'),
+    monthlyBudgetUsd: num(app, 'monthlyBudgetUsd', 10, 1, 100000),
+    rateLimitPerMin: num(app, 'rateLimitPerMin', 75, 1, 100000),
+    description: `stockpicks (${stage}): weekly S&P 500 scoring on Lambda`,
+  });
+  Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+  return stack;
+}
