@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test of the project on a fresh machine: installs what it needs (Python tools
-# into ./.venv), starts the servers its tests use on 127.0.0.1 (moto, the simulator,
-# cargo lambda watch, the invocation proxy), and stops them afterwards.
+# into ./.venv, npm packages into infra/node_modules), starts the servers its tests use on
+# 127.0.0.1 (moto, the simulator, cargo lambda watch, the invocation proxy), and stops them
+# afterwards.
 #
 #   tests/run_all.sh
 #
@@ -29,5 +30,18 @@ step "Python tools for the end-to-end tests (into ./.venv)"
 
 step "end to end: aws lambda invoke -> cargo lambda watch -> moto (S3, SES) + simulator"
 .venv/bin/python -m pytest tests/e2e -q -p no:cacheprovider
+
+step "infrastructure: npm ci, typecheck, CDK tests (cdk-nag, cfn-lint), offline synth; no Rust is compiled"
+(
+  cd infra
+  export CDK_DISABLE_VERSION_CHECK=1
+  npm ci --no-audit --no-fund --loglevel=error
+  npx tsc --noEmit
+  CFN_LINT="$PWD/../.venv/bin/cfn-lint" npm test
+  npx cdk synth -q > /dev/null
+)
+
+step "workflows: validated against the GitHub workflow schema"
+.venv/bin/check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/*.yml
 
 step "all tests passed"
