@@ -194,11 +194,7 @@ impl LambdaConfig {
         for var in ["ALPHA_VANTAGE_SECRET_ARN", "OPENAI_SECRET_ARN"] {
             if let Some(v) = get(var) {
                 if !v.starts_with("arn:") {
-                    return Err(ConfigError {
-                        var: if var.starts_with("ALPHA") { "ALPHA_VANTAGE_SECRET_ARN" } else { "OPENAI_SECRET_ARN" },
-                        value: v,
-                        why: "must be a secret ARN".into(),
-                    });
+                    return Err(ConfigError { var, value: v, why: "must be a secret ARN".into() });
                 }
             }
         }
