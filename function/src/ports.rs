@@ -27,6 +27,8 @@ pub enum StoreError {
     NotFound(String),
     #[error("invalid object key {0:?}")]
     BadKey(String),
+    #[error("object {0} changed since it was read")]
+    Conflict(String),
     #[error("storage error on {key}: {message}")]
     Io { key: String, message: String },
 }
@@ -39,6 +41,11 @@ pub trait ObjectStore: Send + Sync + 'static {
     /// half-written object behind.
     fn put_if_absent(&self, key: &str, body: Vec<u8>) -> impl Future<Output = Result<(), StoreError>> + Send;
     fn list(&self, prefix: &str) -> impl Future<Output = Result<Vec<String>, StoreError>> + Send;
+    /// Reads an object with its version tag (S3's ETag).
+    fn get_tagged(&self, key: &str) -> impl Future<Output = Result<(Vec<u8>, String), StoreError>> + Send;
+    /// Replaces an object only while its tag is still `tag` (If-Match): `Conflict` when it
+    /// changed, `NotFound` when it is gone.
+    fn replace_if_match(&self, key: &str, body: Vec<u8>, tag: &str) -> impl Future<Output = Result<(), StoreError>> + Send;
     fn delete(&self, key: &str) -> impl Future<Output = Result<(), StoreError>> + Send;
 }
 

@@ -151,3 +151,16 @@ def test_the_api_key_never_reaches_the_bucket_or_mail(stack):
         assert b"E2ETESTKEY0001" not in stack.get(key), key
     for m in stack.emails():
         assert "E2ETESTKEY0001" not in m["raw"]
+
+
+def test_a_dead_aggregators_lock_is_taken_over_with_if_match(stack):
+    lock = stack.work / "lock.json"
+    lock.write_text(json.dumps({"owner": "dead-aggregator", "acquired_at": 0}))  # long past the lease
+    stack.aws("s3api", "put-object", "--bucket", "stockpicks-e2e", "--key", "runs/stale-e2e/aggregate.lock", "--body", str(lock))
+    payload = json.loads((PAYLOADS / "payload_150.json").read_text())
+    out = stack.invoke({"op": "run", "symbols": payload["test_symbols"], "run_id": "stale-e2e"}, "stale")
+    assert out["run_id"] == "stale-e2e"
+    check_report_email(stack, "stale-e2e")
+    taken = json.loads(stack.get("runs/stale-e2e/aggregate.lock"))
+    assert taken["owner"] != "dead-aggregator"
+    assert not stack.keys("runs/stale-e2e/chunks/")

@@ -100,6 +100,38 @@ impl ObjectStore for DirStore {
         Ok(out)
     }
 
+    async fn get_tagged(&self, key: &str) -> Result<(Vec<u8>, String), StoreError> {
+        let body = self.get(key).await?;
+        let tag = content_tag(&body);
+        Ok((body, tag))
+    }
+
+    /// Atomic against other processes: the current file is first renamed away (only one
+    /// caller can take a given file), compared, and the new body hard-linked into place
+    /// (which fails if someone created the name meanwhile).
+    async fn replace_if_match(&self, key: &str, body: Vec<u8>, tag: &str) -> Result<(), StoreError> {
+        let path = self.path(key)?;
+        let grabbed =
+            path.with_file_name(format!(".{}.grab-{:016x}", path.file_name().and_then(|n| n.to_str()).unwrap_or("obj"), fastrand::u64(..)));
+        match tokio::fs::rename(&path, &grabbed).await {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(StoreError::NotFound(key.to_string())),
+            Err(e) => return Err(Self::io(key, e)),
+        }
+        let current = tokio::fs::read(&grabbed).await.map_err(|e| Self::io(key, e))?;
+        if content_tag(&current) != tag {
+            // Put back what we took, unless the name was filled meanwhile.
+            let _ = tokio::fs::hard_link(&grabbed, &path).await;
+            let _ = tokio::fs::remove_file(&grabbed).await;
+            return Err(StoreError::Conflict(key.to_string()));
+        }
+        let _ = tokio::fs::remove_file(&grabbed).await;
+        match self.put_if_absent(key, body).await {
+            Err(StoreError::AlreadyExists(_)) => Err(StoreError::Conflict(key.to_string())),
+            other => other,
+        }
+    }
+
     async fn delete(&self, key: &str) -> Result<(), StoreError> {
         let path = self.path(key)?;
         match tokio::fs::remove_file(&path).await {
@@ -108,6 +140,12 @@ impl ObjectStore for DirStore {
             Err(e) => Err(Self::io(key, e)),
         }
     }
+}
+
+/// A content hash as the version tag, like S3's ETag for a single-part object.
+fn content_tag(body: &[u8]) -> String {
+    use sha2::{Digest, Sha256};
+    Sha256::digest(body).iter().take(16).map(|b| format!("{b:02x}")).collect()
 }
 
 #[cfg(test)]
@@ -147,6 +185,21 @@ mod tests {
             wins += t.await.unwrap() as usize;
         }
         assert_eq!(wins, 1);
+    }
+
+    #[tokio::test]
+    async fn replace_if_match_only_replaces_the_version_read() {
+        let s = DirStore::new(tmpdir("ifmatch"));
+        s.put_if_absent("runs/r/aggregate.lock", b"old".to_vec()).await.unwrap();
+        let (_, tag) = s.get_tagged("runs/r/aggregate.lock").await.unwrap();
+        s.replace_if_match("runs/r/aggregate.lock", b"mine".to_vec(), &tag).await.unwrap();
+        assert_eq!(s.get("runs/r/aggregate.lock").await.unwrap(), b"mine");
+        // A second taker with the stale tag loses, and the winner's lock stays.
+        let lost = s.replace_if_match("runs/r/aggregate.lock", b"theirs".to_vec(), &tag).await;
+        assert!(matches!(lost, Err(StoreError::Conflict(_))), "{lost:?}");
+        assert_eq!(s.get("runs/r/aggregate.lock").await.unwrap(), b"mine");
+        assert!(matches!(s.replace_if_match("runs/r/none", vec![], &tag).await, Err(StoreError::NotFound(_))));
+        assert_eq!(s.list("runs/r/").await.unwrap(), vec!["runs/r/aggregate.lock".to_string()], "no temporary files left");
     }
 
     #[tokio::test]

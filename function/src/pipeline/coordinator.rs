@@ -71,6 +71,10 @@ pub struct Coordinator<M, S, I, Ml, C> {
     pub universe: Universe,
 }
 
+/// An aggregate lock older than this is taken over: longer than the 15 minutes any Lambda
+/// invocation can run, so its holder is certainly gone.
+pub const LOCK_LEASE_SECS: i64 = 16 * 60;
+
 fn ok(status: &str, run_id: &str) -> Value {
     json!({"status": status, "run_id": run_id})
 }
@@ -342,8 +346,9 @@ where
         let run_id = &manifest.run_id;
         let now = self.clock.now_unix();
         let lock = serde_json::to_vec(&Lock { owner: format!("{:08x}", fastrand::u32(..)), acquired_at: now }).expect("lock serialises");
-        match self.store.put_if_absent(&keys::aggregate_lock(run_id), lock).await {
+        match self.store.put_if_absent(&keys::aggregate_lock(run_id), lock.clone()).await {
             Ok(()) => {}
+            Err(StoreError::AlreadyExists(_)) if self.take_over_stale_lock(run_id, now, lock).await? => {}
             Err(StoreError::AlreadyExists(_)) => {
                 tracing::info!(run_id = %run_id, "another invocation is aggregating");
                 return Ok(ok("aggregating_elsewhere", run_id));
@@ -455,6 +460,33 @@ where
             "emails_failed": failed,
             "top": report.picks.iter().take(5).map(|p| p.symbol.to_string()).collect::<Vec<_>>(),
         }))
+    }
+
+    /// A lock older than any invocation can live belongs to an aggregator that died: take
+    /// it over, but only if it is still the lock we read (If-Match), so of several takers
+    /// exactly one wins.
+    async fn take_over_stale_lock(&self, run_id: &str, now: i64, mine: Vec<u8>) -> Result<bool, CoordError> {
+        if self.exists(&keys::done(run_id)).await? {
+            return Ok(false);
+        }
+        let key = keys::aggregate_lock(run_id);
+        let (body, tag) = match self.store.get_tagged(&key).await {
+            Ok(x) => x,
+            Err(StoreError::NotFound(_)) => return Ok(false),
+            Err(e) => return Err(e.into()),
+        };
+        let held: Lock = serde_json::from_slice(&body).map_err(|e| CoordError::Corrupt { key: key.clone(), message: e.to_string() })?;
+        if now - held.acquired_at < LOCK_LEASE_SECS {
+            return Ok(false);
+        }
+        match self.store.replace_if_match(&key, mine, &tag).await {
+            Ok(()) => {
+                tracing::warn!(run_id = %run_id, previous_owner = %held.owner, age_secs = now - held.acquired_at, "took over a stale aggregate lock");
+                Ok(true)
+            }
+            Err(StoreError::Conflict(_) | StoreError::NotFound(_)) => Ok(false),
+            Err(e) => Err(e.into()),
+        }
     }
 
     async fn sweep(&self, s: SweepEvent) -> Result<Value, CoordError> {

@@ -233,6 +233,31 @@ async fn a_dead_lane_is_swept_into_a_partial_report() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_aggregator_that_died_holding_the_lock_is_taken_over_after_the_lease() {
+    let w = world(Delivery::Once, 60_000.0).await;
+    // The aggregator of run "stale-1" took the lock and died.
+    let dead = json!({"owner": "dead-aggregator", "acquired_at": START});
+    w.store.put_if_absent("runs/stale-1/aggregate.lock", serde_json::to_vec(&dead).unwrap()).await.unwrap();
+    let out = w.send(json!({"op": "run", "symbols": payload(150)["test_symbols"], "run_id": "stale-1"})).await;
+    assert_eq!(out["mode"], "distributed");
+    assert_eq!(w.emails(), 0, "the lock is held: nobody else aggregates");
+    // Within the lease, a finalize call still leaves it alone.
+    w.clock.0.store(START + 10 * 60, Ordering::SeqCst);
+    let early = w.send(json!({"operation": "finalize_results", "run_id": "stale-1"})).await;
+    assert_eq!(early["finalized"][0]["status"], "aggregating_elsewhere", "{early}");
+    assert_eq!(w.emails(), 0);
+    // Past the lease (and the run deadline), the sweep takes the lock over and finishes.
+    w.clock.0.store(START + 3601, Ordering::SeqCst);
+    let swept = w.send(json!({"op": "sweep"})).await;
+    assert_eq!(swept["finalized"][0]["status"], "complete", "{swept}");
+    assert_eq!(swept["finalized"][0]["partial"], Value::Null, "every chunk was there");
+    assert_eq!(w.emails(), 2);
+    let lock: Value = serde_json::from_slice(&w.store.get("runs/stale-1/aggregate.lock").await.unwrap()).unwrap();
+    assert_ne!(lock["owner"], "dead-aggregator");
+    assert!(w.keys("runs/stale-1/chunks/").await.is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_runs_at_once_are_isolated() {
     let w = world(Delivery::Once, 60_000.0).await;
     let ev_a = json!({"op": "run", "symbols": payload(150)["test_symbols"], "run_id": "run-a"});

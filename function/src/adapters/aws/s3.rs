@@ -86,6 +86,35 @@ impl ObjectStore for S3Store {
         Ok(keys)
     }
 
+    async fn get_tagged(&self, key: &str) -> Result<(Vec<u8>, String), StoreError> {
+        match self.client.get_object().bucket(&self.bucket).key(key).send().await {
+            Ok(out) => {
+                let tag = out.e_tag().unwrap_or_default().to_string();
+                let data = out.body.collect().await.map_err(|e| StoreError::Io { key: key.into(), message: e.to_string() })?;
+                Ok((data.into_bytes().to_vec(), tag))
+            }
+            Err(e) if status(&e) == Some(404) || e.as_service_error().is_some_and(|s| s.is_no_such_key()) => {
+                Err(StoreError::NotFound(key.to_string()))
+            }
+            Err(e) => Err(io(key, &e)),
+        }
+    }
+
+    async fn replace_if_match(&self, key: &str, body: Vec<u8>, tag: &str) -> Result<(), StoreError> {
+        let sent = self.client.put_object().bucket(&self.bucket).key(key).body(ByteStream::from(body)).if_match(tag).send().await;
+        match sent {
+            Ok(_) => Ok(()),
+            Err(e)
+                if matches!(status(&e), Some(412 | 409))
+                    || matches!(e.code(), Some("PreconditionFailed" | "ConditionalRequestConflict")) =>
+            {
+                Err(StoreError::Conflict(key.to_string()))
+            }
+            Err(e) if status(&e) == Some(404) => Err(StoreError::NotFound(key.to_string())),
+            Err(e) => Err(io(key, &e)),
+        }
+    }
+
     async fn delete(&self, key: &str) -> Result<(), StoreError> {
         self.client.delete_object().bucket(&self.bucket).key(key).send().await.map_err(|e| io(key, &e))?;
         Ok(())
