@@ -22,6 +22,12 @@ fn status<E>(e: &SdkError<E>) -> Option<u16> {
     e.raw_response().map(|r| r.status().as_u16())
 }
 
+/// A conditional write lost: 412 PreconditionFailed, or 409 while another conditional write
+/// to the key is in flight.
+fn precondition_failed<E: ProvideErrorMetadata>(e: &SdkError<E>) -> bool {
+    matches!(status(e), Some(412 | 409)) || matches!(e.code(), Some("PreconditionFailed" | "ConditionalRequestConflict"))
+}
+
 fn io<E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static>(key: &str, e: &SdkError<E>) -> StoreError {
     let message = match e {
         SdkError::ServiceError(s) => super::describe(s.err()),
@@ -32,16 +38,7 @@ fn io<E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static>(key: 
 
 impl ObjectStore for S3Store {
     async fn get(&self, key: &str) -> Result<Vec<u8>, StoreError> {
-        match self.client.get_object().bucket(&self.bucket).key(key).send().await {
-            Ok(out) => {
-                let data = out.body.collect().await.map_err(|e| StoreError::Io { key: key.into(), message: e.to_string() })?;
-                Ok(data.into_bytes().to_vec())
-            }
-            Err(e) if status(&e) == Some(404) || e.as_service_error().is_some_and(|s| s.is_no_such_key()) => {
-                Err(StoreError::NotFound(key.to_string()))
-            }
-            Err(e) => Err(io(key, &e)),
-        }
+        self.get_tagged(key).await.map(|(body, _)| body)
     }
 
     async fn put(&self, key: &str, body: Vec<u8>) -> Result<(), StoreError> {
@@ -53,12 +50,7 @@ impl ObjectStore for S3Store {
         let sent = self.client.put_object().bucket(&self.bucket).key(key).body(ByteStream::from(body)).if_none_match("*").send().await;
         match sent {
             Ok(_) => Ok(()),
-            Err(e)
-                if matches!(status(&e), Some(412 | 409))
-                    || matches!(e.code(), Some("PreconditionFailed" | "ConditionalRequestConflict")) =>
-            {
-                Err(StoreError::AlreadyExists(key.to_string()))
-            }
+            Err(e) if precondition_failed(&e) => Err(StoreError::AlreadyExists(key.to_string())),
             Err(e) => Err(io(key, &e)),
         }
     }
@@ -104,12 +96,7 @@ impl ObjectStore for S3Store {
         let sent = self.client.put_object().bucket(&self.bucket).key(key).body(ByteStream::from(body)).if_match(tag).send().await;
         match sent {
             Ok(_) => Ok(()),
-            Err(e)
-                if matches!(status(&e), Some(412 | 409))
-                    || matches!(e.code(), Some("PreconditionFailed" | "ConditionalRequestConflict")) =>
-            {
-                Err(StoreError::Conflict(key.to_string()))
-            }
+            Err(e) if precondition_failed(&e) => Err(StoreError::Conflict(key.to_string())),
             Err(e) if status(&e) == Some(404) => Err(StoreError::NotFound(key.to_string())),
             Err(e) => Err(io(key, &e)),
         }
