@@ -47,14 +47,7 @@ pub struct ConfigError {
     pub why: String,
 }
 
-/// Where prices for price-based factors come from.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum PriceSource {
-    /// Market capitalisation / shares outstanding from OVERVIEW: one call per symbol.
-    Overview,
-    /// GLOBAL_QUOTE as well: two calls per symbol, a fresher price.
-    GlobalQuote,
-}
+pub use crate::domain::plan::PriceSource;
 
 #[derive(Clone, Debug)]
 pub struct Config {
@@ -152,14 +145,6 @@ impl Config {
             time_budget: Duration::from_secs(number(&get, "TIME_BUDGET_SECS", 840.0, 10.0, 900.0)? as u64),
             run_deadline: Duration::from_secs(number(&get, "RUN_DEADLINE_MINS", 60.0, 1.0, 10_080.0)? as u64 * 60),
         })
-    }
-
-    /// Calls per symbol under this configuration.
-    pub fn calls_per_symbol(&self) -> usize {
-        match self.price_source {
-            PriceSource::Overview => 1,
-            PriceSource::GlobalQuote => 2,
-        }
     }
 }
 

@@ -18,10 +18,6 @@ impl RateLimiter {
         RateLimiter { interval: Duration::from_secs_f64(60.0 / rate_per_min), next: Mutex::new(Instant::now()) }
     }
 
-    pub fn interval(&self) -> Duration {
-        self.interval
-    }
-
     /// Reserves the next slot and waits for it.
     pub async fn acquire(&self) {
         let slot = {

@@ -9,11 +9,10 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use stockpicks::adapters::alphavantage::{AlphaVantage, ClientConfig};
 use stockpicks::adapters::aws::{invoker::LambdaInvoker, s3::S3Store, secrets, ses::SesMailer};
 use stockpicks::adapters::emf::EmfMetrics;
-use stockpicks::config::{Config, LambdaConfig, PriceSource, REAL_HOST};
+use stockpicks::config::{Config, LambdaConfig, REAL_HOST};
 use stockpicks::domain::model::{Model, DEFAULT_MODEL_TOML};
 use stockpicks::domain::universe::Universe;
 use stockpicks::pipeline::coordinator::{Coordinator, Invocation, Settings};
-use stockpicks::pipeline::fetch::Quotes;
 use stockpicks::pipeline::publish::MailSettings;
 use stockpicks::ports::SystemClock;
 
@@ -111,7 +110,7 @@ async fn build() -> Result<Coord> {
         settings: Settings {
             rate_per_min: cfg.rate_per_min,
             max_workers: cfg.max_workers,
-            quotes: if cfg.price_source == PriceSource::GlobalQuote { Quotes::GlobalQuote } else { Quotes::Skip },
+            price_source: cfg.price_source,
             chunk_size: cfg.chunk_size,
             distributed_threshold: cfg.distributed_threshold,
             max_parallel_lanes: cfg.max_parallel_lanes,

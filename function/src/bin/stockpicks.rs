@@ -10,12 +10,11 @@ use std::time::{Duration, Instant};
 use stockpicks::adapters::alphavantage::{AlphaVantage, ClientConfig};
 use stockpicks::adapters::file_mailer::FileMailer;
 use stockpicks::adapters::local_store::DirStore;
-use stockpicks::config::{Config, PriceSource, Secret, REAL_HOST};
+use stockpicks::config::{Config, Secret, REAL_HOST};
 use stockpicks::domain::model::Model;
 use stockpicks::domain::symbol::{parse_list, Symbol};
 use stockpicks::domain::time;
 use stockpicks::domain::universe::Universe;
-use stockpicks::pipeline::fetch::Quotes;
 use stockpicks::pipeline::publish::MailSettings;
 use stockpicks::pipeline::run::{run_once, RunRequest};
 use stockpicks::ports::{Clock, Progress, SystemClock};
@@ -255,9 +254,9 @@ async fn run(args: RunArgs) -> Result<std::process::ExitCode> {
     let n = universe.len();
     eprintln!(
         "Scoring {n} symbols: {} calls/symbol at {rate}/min, {} workers, quota bound {:.1} s",
-        cfg.calls_per_symbol(),
+        cfg.price_source.calls_per_symbol(),
         cfg.max_workers,
-        (n * cfg.calls_per_symbol()) as f64 * 60.0 / rate
+        (n * cfg.price_source.calls_per_symbol()) as f64 * 60.0 / rate
     );
     let req = RunRequest {
         run_id: run_id.clone(),
@@ -265,7 +264,7 @@ async fn run(args: RunArgs) -> Result<std::process::ExitCode> {
         model,
         top: args.top as usize,
         workers: cfg.max_workers,
-        quotes: if cfg.price_source == PriceSource::GlobalQuote { Quotes::GlobalQuote } else { Quotes::Skip },
+        price_source: cfg.price_source,
         min_run_coverage: cfg.min_run_coverage,
         prefix: String::new(),
         mail: MailSettings { sender: cfg.email_sender.clone(), recipients, unsubscribe: cfg.unsubscribe.clone() },

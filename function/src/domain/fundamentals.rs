@@ -216,11 +216,6 @@ impl Fundamentals {
             _ => None,
         }
     }
-
-    /// Share of the numeric fields that carry a value (0-1), for data-quality reporting.
-    pub fn field_coverage(&self) -> f64 {
-        self.numbers.len() as f64 / N_FIELDS as f64
-    }
 }
 
 #[cfg(test)]

@@ -4,6 +4,24 @@
 
 use serde::{Deserialize, Serialize};
 
+/// Where prices for price-based factors come from, which sets the API calls per symbol.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PriceSource {
+    /// Market capitalisation / shares outstanding from OVERVIEW: one call per symbol.
+    Overview,
+    /// GLOBAL_QUOTE as well: two calls per symbol, a fresher price.
+    GlobalQuote,
+}
+
+impl PriceSource {
+    pub fn calls_per_symbol(self) -> usize {
+        match self {
+            PriceSource::Overview => 1,
+            PriceSource::GlobalQuote => 2,
+        }
+    }
+}
+
 #[derive(Clone, Debug, PartialEq)]
 pub struct PlanInputs {
     pub symbols: usize,

@@ -79,9 +79,6 @@ pub struct Done {
 
 /// The key layout of a run.
 pub mod keys {
-    pub fn run_prefix(run_id: &str) -> String {
-        format!("runs/{run_id}/")
-    }
     pub fn manifest(run_id: &str) -> String {
         format!("runs/{run_id}/manifest.json")
     }

@@ -5,12 +5,12 @@
 //! `sweep` finalizes runs past their deadline with what they have. Every step is idempotent,
 //! because asynchronous invocations can arrive twice.
 
-use super::fetch::{fetch_all, Quotes};
+use super::fetch::fetch_all;
 use super::publish::{self, MailSettings};
 use crate::domain::events::{requested_symbols, Event, LaneEvent, RunEvent, SweepEvent, MAX_DEPTH};
 use crate::domain::model::Model;
 use crate::domain::outcome::{ApiStats, FetchError};
-use crate::domain::plan::{plan, Plan, PlanInputs};
+use crate::domain::plan::{plan, Plan, PlanInputs, PriceSource};
 use crate::domain::report::{self, DataSource, Fetched, ReportInputs};
 use crate::domain::state::{keys, ChunkResult, Done, Lock, Manifest, StoredCandidate};
 use crate::domain::universe::{Member, Universe, UNKNOWN_SECTOR};
@@ -24,7 +24,7 @@ use std::time::{Duration, Instant};
 pub struct Settings {
     pub rate_per_min: f64,
     pub max_workers: usize,
-    pub quotes: Quotes,
+    pub price_source: PriceSource,
     pub chunk_size: usize,
     pub distributed_threshold: usize,
     pub max_parallel_lanes: usize,
@@ -143,7 +143,7 @@ where
         let s = &self.settings;
         let plan = plan(&PlanInputs {
             symbols: universe.len(),
-            calls_per_symbol: if s.quotes == Quotes::GlobalQuote { 2 } else { 1 },
+            calls_per_symbol: s.price_source.calls_per_symbol(),
             rate_per_min: s.rate_per_min,
             max_workers: s.max_workers,
             latency_secs: s.latency_secs,
@@ -247,7 +247,7 @@ where
         let started = Instant::now();
         let deadline = inv.deadline.unwrap_or(started + self.settings.time_budget);
         let market = (self.market)(manifest.rate_per_lane);
-        let calls_per_symbol = if self.settings.quotes == Quotes::GlobalQuote { 2.0 } else { 1.0 };
+        let calls_per_symbol = self.settings.price_source.calls_per_symbol() as f64;
         let mut written = 0;
         for idx in l.offset..l.chunks.len() {
             let chunk = l.chunks[idx];
@@ -268,7 +268,8 @@ where
             let t0 = Instant::now();
             let before = market.stats();
             let (fetched, _warnings) =
-                fetch_all(market.clone(), members.to_vec(), self.settings.max_workers, self.settings.quotes, Arc::new(NoProgress)).await;
+                fetch_all(market.clone(), members.to_vec(), self.settings.max_workers, self.settings.price_source, Arc::new(NoProgress))
+                    .await;
             let after = market.stats();
             let api = ApiStats {
                 api_calls: after.api_calls - before.api_calls,
@@ -537,7 +538,8 @@ where
         let members: Vec<Member> = universe.members.into_iter().take(5).collect();
         let sample = Universe { members: members.clone() };
         let market = (self.market)(self.settings.rate_per_min);
-        let (fetched, _) = fetch_all(market.clone(), members, self.settings.max_workers, self.settings.quotes, Arc::new(NoProgress)).await;
+        let (fetched, _) =
+            fetch_all(market.clone(), members, self.settings.max_workers, self.settings.price_source, Arc::new(NoProgress)).await;
         checks.insert(
             "api".into(),
             json!(if fetched.candidates.is_empty() { format!("error: {:?}", fetched.failures.first()) } else { "ok".into() }),

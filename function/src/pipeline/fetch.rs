@@ -1,6 +1,7 @@
 //! Fetching a universe: `workers` requests in flight, every symbol's outcome kept —
 //! fundamentals when they came, the typed reason when they did not.
 
+use crate::domain::plan::PriceSource;
 use crate::domain::report::Fetched;
 use crate::domain::scoring::Candidate;
 use crate::domain::universe::Member;
@@ -8,20 +9,13 @@ use crate::ports::{FetchError, MarketData, Progress};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
-/// Whether to ask for a quote besides OVERVIEW.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Quotes {
-    Skip,
-    GlobalQuote,
-}
-
 /// Fetches every member. A failed quote is not fatal: the price then comes from OVERVIEW,
 /// and the symbol is named in the returned warnings.
 pub async fn fetch_all<M: MarketData>(
     market: Arc<M>,
     members: Vec<Member>,
     workers: usize,
-    quotes: Quotes,
+    price_source: PriceSource,
     progress: Arc<dyn Progress>,
 ) -> (Fetched, Vec<String>) {
     let total = members.len();
@@ -39,7 +33,7 @@ pub async fn fetch_all<M: MarketData>(
                 let mut quote_err = None;
                 let result = match market.overview(&member.symbol).await {
                     Ok(mut fundamentals) => {
-                        if quotes == Quotes::GlobalQuote {
+                        if price_source == PriceSource::GlobalQuote {
                             match market.quote(&member.symbol).await {
                                 Ok(p) => fundamentals.quote_price = Some(p),
                                 Err(e) => quote_err = Some(e),

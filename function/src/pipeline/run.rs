@@ -1,9 +1,10 @@
 //! The single-invocation run: fetch the universe, rank it once, render, store the report
 //! and mail it. The local CLI runs exactly this; so will a small Lambda run.
 
-use super::fetch::{fetch_all, Quotes};
+use super::fetch::fetch_all;
 use super::publish::{self, Delivery, MailSettings};
 use crate::domain::model::Model;
+use crate::domain::plan::PriceSource;
 use crate::domain::report::{self, DataSource, ReportInputs, RunReport};
 use crate::domain::universe::Universe;
 use crate::ports::{Clock, Mailer, MarketData, ObjectStore, Progress, StoreError};
@@ -16,7 +17,7 @@ pub struct RunRequest {
     pub model: Model,
     pub top: usize,
     pub workers: usize,
-    pub quotes: Quotes,
+    pub price_source: PriceSource,
     pub min_run_coverage: f64,
     /// Key prefix for the stored artifacts ("" locally, `reports/{date}/{run_id}/` in S3).
     pub prefix: String,
@@ -47,7 +48,7 @@ where
     C: Clock,
 {
     let started = Instant::now();
-    let (fetched, mut warnings) = fetch_all(market.clone(), req.universe.members.clone(), req.workers, req.quotes, progress).await;
+    let (fetched, mut warnings) = fetch_all(market.clone(), req.universe.members.clone(), req.workers, req.price_source, progress).await;
     let mut all_warnings = req.warnings;
     all_warnings.append(&mut warnings);
     let now = clock.now_unix();

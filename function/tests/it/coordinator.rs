@@ -10,10 +10,10 @@ use std::time::Duration;
 use stockpicks::adapters::alphavantage::AlphaVantage;
 use stockpicks::adapters::inprocess::InProcessInvoker;
 use stockpicks::adapters::local_store::DirStore;
+use stockpicks::config::PriceSource;
 use stockpicks::domain::model::DEFAULT_MODEL_TOML;
 use stockpicks::domain::universe::Universe;
 use stockpicks::pipeline::coordinator::{Coordinator, Invocation, Settings};
-use stockpicks::pipeline::fetch::Quotes;
 use stockpicks::pipeline::publish::MailSettings;
 use stockpicks::ports::{Clock, InvokeError, Invoker, MailError, Mailer, NoMetrics, ObjectStore};
 use stockpicks::sim::{self, Running};
@@ -93,7 +93,7 @@ async fn world(delivery: Delivery, rate_per_min: f64) -> World {
     let settings = Settings {
         rate_per_min,
         max_workers: 5,
-        quotes: Quotes::Skip,
+        price_source: PriceSource::Overview,
         chunk_size: 50,
         distributed_threshold: 100,
         max_parallel_lanes: 10,

@@ -8,11 +8,12 @@ use std::time::Duration;
 use stockpicks::adapters::alphavantage::AlphaVantage;
 use stockpicks::adapters::file_mailer::FileMailer;
 use stockpicks::adapters::local_store::DirStore;
+use stockpicks::config::PriceSource;
 use stockpicks::domain::model::Model;
 use stockpicks::domain::report::{self, DataSource, Fetched, ReportInputs, RunReport};
 use stockpicks::domain::universe::{Member, Universe};
 use stockpicks::domain::Symbol;
-use stockpicks::pipeline::fetch::{fetch_all, Quotes};
+use stockpicks::pipeline::fetch::fetch_all;
 use stockpicks::pipeline::publish::MailSettings;
 use stockpicks::pipeline::run::{run_once, RunRequest};
 use stockpicks::ports::{FetchError, FixedClock, MarketData, NoProgress};
@@ -31,7 +32,7 @@ fn request(universe: Universe, out_name: &str) -> RunRequest {
         model: Model::default_model(),
         top: 25,
         workers: 5,
-        quotes: Quotes::Skip,
+        price_source: PriceSource::Overview,
         min_run_coverage: 0.9,
         prefix: String::new(),
         mail: mail(),
@@ -113,11 +114,11 @@ async fn chunked_fetch_merged_gives_the_same_ranking() {
     let universe = Universe::sp500();
     let model = Model::default_model();
     let client = client_for(&sim, "k", 60_000.0);
-    let (whole, _) = fetch_all(client.clone(), universe.members.clone(), 5, Quotes::Skip, Arc::new(NoProgress)).await;
+    let (whole, _) = fetch_all(client.clone(), universe.members.clone(), 5, PriceSource::Overview, Arc::new(NoProgress)).await;
     let mut merged = Fetched::default();
     // Chunks in reverse order, as lanes might finish.
     for chunk in universe.members.chunks(50).rev() {
-        let (part, _) = fetch_all(client.clone(), chunk.to_vec(), 3, Quotes::Skip, Arc::new(NoProgress)).await;
+        let (part, _) = fetch_all(client.clone(), chunk.to_vec(), 3, PriceSource::Overview, Arc::new(NoProgress)).await;
         merged.candidates.extend(part.candidates);
         merged.failures.extend(part.failures);
     }
@@ -202,7 +203,7 @@ async fn pacing_never_trips_the_servers_limit() {
     let sim = sim::start(SimConfig { rate_per_min: 1200.0, burst: Some(2.0), ..SimConfig::default() }, 0).await.unwrap();
     let client = client_for(&sim, "k", 1200.0);
     let members: Vec<Member> = Universe::sp500().members.into_iter().take(60).collect();
-    let (f, _) = fetch_all(client.clone(), members, 8, Quotes::Skip, Arc::new(NoProgress)).await;
+    let (f, _) = fetch_all(client.clone(), members, 8, PriceSource::Overview, Arc::new(NoProgress)).await;
     assert_eq!(sim.sim.stats().throttled, 0, "{:?}", sim.sim.stats());
     assert_eq!(f.candidates.len(), 60);
     assert_eq!(client.stats().api_calls, 60);
@@ -213,7 +214,7 @@ async fn global_quotes_are_used_when_configured() {
     let sim = sim::start(SimConfig { day: Some(20_000), ..fast_sim() }, 0).await.unwrap();
     let client = client_for(&sim, "k", 60_000.0);
     let members: Vec<Member> = Universe::sp500().members.into_iter().take(5).collect();
-    let (f, warnings) = fetch_all(client.clone(), members, 2, Quotes::GlobalQuote, Arc::new(NoProgress)).await;
+    let (f, warnings) = fetch_all(client.clone(), members, 2, PriceSource::GlobalQuote, Arc::new(NoProgress)).await;
     assert!(warnings.is_empty(), "{warnings:?}");
     assert_eq!(client.stats().api_calls, 10);
     assert!(f.candidates.iter().all(|c| c.fundamentals.quote_price.is_some()));
