@@ -70,6 +70,16 @@ pub struct Config {
     pub max_parallel_lanes: usize,
     pub time_budget: Duration,
     pub run_deadline: Duration,
+    pub openai: OpenAiConfig,
+}
+
+/// Optional LLM commentary: on when a key is given (or, in Lambda, its secret).
+#[derive(Clone, Debug)]
+pub struct OpenAiConfig {
+    pub api_key: Option<Secret>,
+    pub base_url: String,
+    pub model: String,
+    pub timeout: Duration,
 }
 
 pub const REAL_HOST: &str = "https://www.alphavantage.co";
@@ -126,7 +136,25 @@ impl Config {
         for r in &email_recipients {
             check_address("EMAIL_RECIPIENT", r)?;
         }
+        let openai_base = get("OPENAI_BASE_URL").unwrap_or_else(|| crate::adapters::openai::DEFAULT_BASE_URL.to_string());
+        match url::Url::parse(&openai_base) {
+            Ok(u) if matches!(u.scheme(), "http" | "https") && u.query().is_none() => {}
+            _ => {
+                return Err(ConfigError {
+                    var: "OPENAI_BASE_URL",
+                    value: openai_base,
+                    why: "must be an http(s) URL without a query string".into(),
+                })
+            }
+        }
+        let openai = OpenAiConfig {
+            api_key: get("OPENAI_API_KEY").map(Secret::new),
+            base_url: openai_base,
+            model: get("OPENAI_MODEL").unwrap_or_else(|| crate::adapters::openai::DEFAULT_MODEL.to_string()),
+            timeout: Duration::from_secs(number(&get, "OPENAI_TIMEOUT_SECS", 60.0, 1.0, 600.0)? as u64),
+        };
         Ok(Config {
+            openai,
             api_key,
             base_url,
             rate_per_min,

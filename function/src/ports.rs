@@ -2,9 +2,11 @@
 //! edge (`adapters/`) and a local or in-memory one, so the local run and the Lambda run are
 //! the same pipeline with different parts plugged in.
 
+use crate::domain::commentary::Prompt;
 use crate::domain::fundamentals::Fundamentals;
 use crate::domain::Symbol;
 use std::future::Future;
+use std::pin::Pin;
 
 pub use crate::domain::outcome::{ApiStats, FetchError};
 
@@ -116,6 +118,38 @@ pub struct NoMetrics;
 
 impl Metrics for NoMetrics {
     fn put(&self, _: &str, _: f64, _: &str) {}
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum CommentaryError {
+    /// No commentary configured (no key): the rule-based reasons stand.
+    #[error("{0}")]
+    Off(String),
+    #[error("the commentary server did not answer within {0} s")]
+    Timeout(u64),
+    #[error("{0}")]
+    Failed(String),
+}
+
+/// An LLM behind a chat-completions API. Boxed futures so the pipeline can hold any one
+/// as `Arc<dyn Commentator>`.
+pub trait Commentator: Send + Sync {
+    /// Sends the prompt with its JSON schema; returns the reply's message content.
+    fn complete<'a>(&'a self, prompt: &'a Prompt) -> Pin<Box<dyn Future<Output = Result<String, CommentaryError>> + Send + 'a>>;
+    /// The model's name, for the report.
+    fn model(&self) -> Option<String>;
+}
+
+/// Commentary switched off, with the reason the report gives.
+pub struct NoCommentator(pub String);
+
+impl Commentator for NoCommentator {
+    fn complete<'a>(&'a self, _: &'a Prompt) -> Pin<Box<dyn Future<Output = Result<String, CommentaryError>> + Send + 'a>> {
+        Box::pin(async move { Err(CommentaryError::Off(self.0.clone())) })
+    }
+    fn model(&self) -> Option<String> {
+        None
+    }
 }
 
 /// Progress of long work, for a terminal bar or a log line.

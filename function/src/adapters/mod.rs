@@ -7,4 +7,5 @@ pub mod emf;
 pub mod file_mailer;
 pub mod inprocess;
 pub mod local_store;
+pub mod openai;
 pub mod ratelimit;

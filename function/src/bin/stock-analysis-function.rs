@@ -9,12 +9,15 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use stockpicks::adapters::alphavantage::{AlphaVantage, ClientConfig};
 use stockpicks::adapters::aws::{invoker::LambdaInvoker, s3::S3Store, secrets, ses::SesMailer};
 use stockpicks::adapters::emf::EmfMetrics;
+use stockpicks::adapters::openai::OpenAi;
 use stockpicks::config::{Config, LambdaConfig, REAL_HOST};
 use stockpicks::domain::model::{Model, DEFAULT_MODEL_TOML};
+use stockpicks::domain::state::keys;
 use stockpicks::domain::universe::Universe;
 use stockpicks::pipeline::coordinator::{Coordinator, Invocation, Settings};
+use stockpicks::pipeline::insight::{History, Insight};
 use stockpicks::pipeline::publish::MailSettings;
-use stockpicks::ports::SystemClock;
+use stockpicks::ports::{Commentator, NoCommentator, SystemClock};
 
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
@@ -99,10 +102,25 @@ async fn build() -> Result<Coord> {
         c.max_attempts = attempts;
         Arc::new(AlphaVantage::new(c).expect("HTTP client builds"))
     });
+    // Commentary: optional. A secret that cannot be read turns it off with the reason in
+    // every report, rather than stopping the weekly email.
+    let openai_key = match (&lcfg.openai_secret_arn, &cfg.openai.api_key) {
+        (Some(arn), _) => secrets::fetch(&aws_sdk_secretsmanager::Client::new(&sdk), arn).await,
+        (None, Some(k)) => Ok(k.clone()),
+        (None, None) => Err("no OPENAI_SECRET_ARN or OPENAI_API_KEY".to_string()),
+    };
+    let commentator: Arc<dyn Commentator> = match openai_key {
+        Ok(key) => Arc::new(OpenAi::new(&cfg.openai.base_url, key, &cfg.openai.model, cfg.openai.timeout).map_err(anyhow::Error::msg)?),
+        Err(why) => {
+            tracing::info!(reason = %why, "LLM commentary off");
+            Arc::new(NoCommentator(format!("LLM commentary off: {why}")))
+        }
+    };
+    let store = Arc::new(S3Store::new(s3, &lcfg.bucket));
     tracing::info!(bucket = %lcfg.bucket, function = %lcfg.function_name, version = ?lcfg.function_version, rate = cfg.rate_per_min, "configured");
     Ok(Coordinator {
         market,
-        store: Arc::new(S3Store::new(s3, &lcfg.bucket)),
+        store: store.clone(),
         invoker: Arc::new(LambdaInvoker::new(lambda, &lcfg.function_name, lcfg.function_version.clone())),
         mailer: Arc::new(SesMailer::new(ses, &cfg.email_sender, lcfg.ses_configuration_set.clone())),
         clock: Arc::new(SystemClock),
@@ -127,5 +145,6 @@ async fn build() -> Result<Coord> {
         },
         model_toml,
         universe: Universe::sp500(),
+        insight: Insight { history: Some(History { store, prefix: keys::HISTORY.to_string() }), commentator },
     })
 }

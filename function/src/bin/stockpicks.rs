@@ -10,14 +10,16 @@ use std::time::{Duration, Instant};
 use stockpicks::adapters::alphavantage::{AlphaVantage, ClientConfig};
 use stockpicks::adapters::file_mailer::FileMailer;
 use stockpicks::adapters::local_store::DirStore;
+use stockpicks::adapters::openai::OpenAi;
 use stockpicks::config::{Config, Secret, REAL_HOST};
 use stockpicks::domain::model::Model;
 use stockpicks::domain::symbol::{parse_list, Symbol};
 use stockpicks::domain::time;
 use stockpicks::domain::universe::Universe;
+use stockpicks::pipeline::insight::{History, Insight};
 use stockpicks::pipeline::publish::MailSettings;
 use stockpicks::pipeline::run::{run_once, RunRequest};
-use stockpicks::ports::{Clock, Progress, SystemClock};
+use stockpicks::ports::{Clock, Commentator, NoCommentator, Progress, SystemClock};
 use stockpicks::sim::{self, Fault, SimConfig};
 
 /// mimalloc: ranking is allocation-heavy, and glibc malloc made it ~1.6x slower.
@@ -51,6 +53,14 @@ enum Command {
     Universe {
         #[command(subcommand)]
         command: UniverseCommand,
+    },
+    /// Why a stock got its rank: each factor's value, percentile, weight and contribution.
+    Explain {
+        /// Ticker (index or Alpha Vantage form).
+        symbol: String,
+        /// A run's output directory (with results.json); default: the newest under ./out/.
+        #[arg(long)]
+        run: Option<PathBuf>,
     },
     /// Print a Lambda test payload of N S&P 500 symbols.
     Payload {
@@ -96,6 +106,12 @@ struct RunArgs {
     /// What to print on standard output.
     #[arg(long, value_enum, default_value_t = Format::Table)]
     format: Format,
+    /// Where run records are kept for week-over-week changes and the track record.
+    #[arg(long, default_value = "out/history")]
+    history: PathBuf,
+    /// Keep no history: no comparison with earlier runs, and this run is not remembered.
+    #[arg(long, conflicts_with = "history")]
+    no_history: bool,
 }
 
 #[derive(clap::Args)]
@@ -183,6 +199,7 @@ async fn dispatch(cmd: Command) -> Result<std::process::ExitCode> {
             print!("{}", Universe::sp500().to_csv());
             Ok(std::process::ExitCode::SUCCESS)
         }
+        Command::Explain { symbol, run } => explain(&symbol, run).map(|_| std::process::ExitCode::SUCCESS),
         Command::Payload { size, seed, form } => payload(size, &seed, form).map(|_| std::process::ExitCode::SUCCESS),
     }
 }
@@ -270,8 +287,21 @@ async fn run(args: RunArgs) -> Result<std::process::ExitCode> {
         mail: MailSettings { sender: cfg.email_sender.clone(), recipients, unsubscribe: cfg.unsubscribe.clone() },
         warnings,
     };
+    let commentator: Arc<dyn Commentator> = match &cfg.openai.api_key {
+        Some(key) => {
+            Arc::new(OpenAi::new(&cfg.openai.base_url, key.clone(), &cfg.openai.model, cfg.openai.timeout).map_err(anyhow::Error::msg)?)
+        }
+        None => Arc::new(NoCommentator("LLM commentary off: no OPENAI_API_KEY set".into())),
+    };
+    let history = if args.no_history {
+        None
+    } else {
+        std::fs::create_dir_all(&args.history).with_context(|| format!("creating history directory {}", args.history.display()))?;
+        Some(History { store: Arc::new(DirStore::new(&args.history)), prefix: String::new() })
+    };
+    let insight = Insight { history, commentator };
     let progress: Arc<dyn Progress> = Arc::new(TermProgress::new());
-    let outcome = run_once(market.clone(), |m: &AlphaVantage| m.data_source(), &store, &mailer, &clock, req, progress).await?;
+    let outcome = run_once(market.clone(), |m: &AlphaVantage| m.data_source(), &store, &insight, &mailer, &clock, req, progress).await?;
     let r = &outcome.report;
 
     match args.format {
@@ -299,6 +329,10 @@ async fn run(args: RunArgs) -> Result<std::process::ExitCode> {
         r.stats.retries,
         r.stats.elapsed_ms as f64 / 1000.0
     );
+    eprintln!("Commentary: {}", r.commentary.note);
+    if let Some(c) = &r.changes {
+        eprintln!("Since run {}: {} new picks, {} dropped out.", c.previous_run, c.new_entries, c.dropped.len());
+    }
     if market.daily_quota_exhausted() {
         eprintln!("The API key's daily quota ran out during the run: the report is marked PARTIAL.");
     }
@@ -382,6 +416,31 @@ async fn refresh(from: &str, out: &PathBuf) -> Result<()> {
     std::fs::write(out, new.to_csv()).with_context(|| format!("writing {}", out.display()))?;
     println!("wrote {}", out.display());
     Ok(())
+}
+
+fn explain(symbol: &str, run: Option<PathBuf>) -> Result<()> {
+    let symbol = Symbol::parse(symbol).with_context(|| format!("explain {symbol}"))?;
+    let dir = match run {
+        Some(d) => d,
+        None => newest_run(std::path::Path::new("out"))?,
+    };
+    let path = dir.join("results.json");
+    let text = std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
+    let report: stockpicks::domain::report::RunReport =
+        serde_json::from_str(&text).with_context(|| format!("{} is not a stockpicks results.json", path.display()))?;
+    print!("{}", stockpicks::render::text::explain(&report, &symbol).map_err(anyhow::Error::msg)?);
+    Ok(())
+}
+
+/// The newest run directory under `root` (run ids sort by time).
+fn newest_run(root: &std::path::Path) -> Result<PathBuf> {
+    let mut runs: Vec<PathBuf> = std::fs::read_dir(root)
+        .with_context(|| format!("no runs under {} (run `stockpicks run` first, or pass --run DIR)", root.display()))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.join("results.json").is_file())
+        .collect();
+    runs.sort();
+    runs.pop().with_context(|| format!("no run with results.json under {} (pass --run DIR)", root.display()))
 }
 
 fn payload(size: usize, seed: &str, form: PayloadForm) -> Result<()> {

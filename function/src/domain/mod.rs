@@ -1,9 +1,11 @@
 //! Pure values and rules: symbols, the universe, fundamentals, factors, the scoring model,
 //! ranking, the plan and the report model. No async, no I/O, no SDK types.
 
+pub mod commentary;
 pub mod events;
 pub mod factors;
 pub mod fundamentals;
+pub mod history;
 pub mod model;
 pub mod named;
 pub mod outcome;

@@ -1,6 +1,8 @@
 //! The report model: everything a run publishes (results.json, the CSV, the email),
 //! built from the ranking, the fetch failures and the run's statistics. Pure.
 
+use super::commentary::CommentarySource;
+use super::history::{Changes, TrackRecord};
 use super::model::Model;
 use super::outcome::{ApiStats, FetchError};
 use super::scoring::{self, Candidate, RankedStock, Unranked};
@@ -53,6 +55,17 @@ pub struct Coverage {
 pub struct ModelInfo {
     pub name: String,
     pub hash: String,
+    /// Each factor's group and share of the whole model's weight, for `stockpicks explain`.
+    #[serde(default)]
+    pub weights: Vec<FactorWeight>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct FactorWeight {
+    pub factor: String,
+    pub group: String,
+    /// Share of the whole model's weight (0-1; all factors sum to 1).
+    pub weight: f64,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -82,6 +95,19 @@ pub struct RunReport {
     pub unranked: Vec<Unranked>,
     #[serde(default)]
     pub warnings: Vec<String>,
+    /// Changes since the previous run of the same kind of data, when one is stored.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub changes: Option<Changes>,
+    /// How each earlier stored run's picks did since it published, newest first.
+    #[serde(default)]
+    pub track_record: Vec<TrackRecord>,
+    /// Where the picks' commentary came from.
+    #[serde(default = "rules_only")]
+    pub commentary: CommentarySource,
+}
+
+fn rules_only() -> CommentarySource {
+    CommentarySource::rules("rule-based reasons")
 }
 
 /// What a run fetched, before scoring.
@@ -144,13 +170,29 @@ pub fn build(inputs: ReportInputs<'_>, fetched: &Fetched) -> RunReport {
         coverage: Coverage { ranked, scored, universe, ratio: (ratio * 10_000.0).round() / 10_000.0 },
         partial,
         data_date: DataDates { fetched: time::date(inputs.now_unix), latest_quarter },
-        model: ModelInfo { name: inputs.model.name.clone(), hash: inputs.model.hash.clone() },
+        model: ModelInfo {
+            name: inputs.model.name.clone(),
+            hash: inputs.model.hash.clone(),
+            weights: inputs
+                .model
+                .factors
+                .iter()
+                .map(|f| FactorWeight {
+                    factor: f.key.to_string(),
+                    group: inputs.model.groups[f.group].name.to_string(),
+                    weight: (f.effective_weight * 1e6).round() / 1e6,
+                })
+                .collect(),
+        },
         version: env!("CARGO_PKG_VERSION").to_string(),
         top: inputs.top,
         picks: ranking.ranked.iter().take(inputs.top).cloned().collect(),
         ranking: ranking.ranked,
         unranked,
         warnings: inputs.warnings,
+        changes: None,
+        track_record: Vec::new(),
+        commentary: rules_only(),
     }
 }
 
@@ -217,6 +259,90 @@ impl RunReport {
     }
 }
 
+/// One factor's part in a stock's score.
+#[derive(Clone, Debug, PartialEq)]
+pub struct FactorPart {
+    pub factor: String,
+    pub group: String,
+    pub value: Option<f64>,
+    pub percentile: Option<f64>,
+    pub peers: Option<super::scoring::Peers>,
+    /// The model's weight (share of the whole model).
+    pub weight: f64,
+    /// The weight this stock's score actually gave it (re-spread over factors with data).
+    pub applied_weight: f64,
+    /// applied_weight x percentile: the points it added to the score.
+    pub contribution: f64,
+}
+
+/// Why a stock got its rank.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Explanation<'a> {
+    Ranked { stock: &'a RankedStock, of: usize, parts: Vec<FactorPart> },
+    Unranked { reason: &'a str },
+    NotInRun,
+}
+
+impl RunReport {
+    /// Each factor's value, percentile, weight and contribution for `symbol`. The
+    /// contributions add up to the score (to rounding): a group's score is the weighted
+    /// mean of its factors with data, the composite the weighted mean of groups with data.
+    pub fn explain(&self, symbol: &Symbol) -> Explanation<'_> {
+        let Some(stock) = self.ranking.iter().find(|p| &p.symbol == symbol) else {
+            return match self.unranked.iter().find(|u| &u.symbol == symbol) {
+                Some(u) => Explanation::Unranked { reason: &u.reason },
+                None => Explanation::NotInRun,
+            };
+        };
+        let has = |f: &FactorWeight| stock.factors.get(&f.factor).and_then(|x| x.percentile).is_some();
+        let mut group_mass: BTreeMap<&str, (f64, f64)> = BTreeMap::new(); // (all, with data)
+        for f in &self.model.weights {
+            let e = group_mass.entry(f.group.as_str()).or_default();
+            e.0 += f.weight;
+            if has(f) {
+                e.1 += f.weight;
+            }
+        }
+        let live_mass: f64 = group_mass.values().filter(|(_, d)| *d > 0.0).map(|(a, _)| a).sum();
+        let parts = self
+            .model
+            .weights
+            .iter()
+            .map(|f| {
+                let fs = stock.factors.get(&f.factor);
+                let (all, with_data) = group_mass[f.group.as_str()];
+                let applied = if has(f) && with_data > 0.0 && live_mass > 0.0 { f.weight / with_data * all / live_mass } else { 0.0 };
+                let percentile = fs.and_then(|x| x.percentile);
+                FactorPart {
+                    factor: f.factor.clone(),
+                    group: f.group.clone(),
+                    value: fs.and_then(|x| x.value),
+                    percentile,
+                    peers: fs.and_then(|x| x.peers),
+                    weight: f.weight,
+                    applied_weight: applied,
+                    contribution: applied * percentile.unwrap_or(0.0),
+                }
+            })
+            .collect();
+        Explanation::Ranked { stock, of: self.ranking.len(), parts }
+    }
+
+    /// Picks per sector against ranked companies per sector, by number of picks.
+    pub fn sector_mix(&self) -> Vec<(String, usize, usize)> {
+        let mut m: BTreeMap<&str, (usize, usize)> = BTreeMap::new();
+        for p in &self.ranking {
+            m.entry(p.sector.as_str()).or_default().1 += 1;
+        }
+        for p in &self.picks {
+            m.entry(p.sector.as_str()).or_default().0 += 1;
+        }
+        let mut v: Vec<(String, usize, usize)> = m.into_iter().map(|(s, (a, b))| (s.to_string(), a, b)).collect();
+        v.sort_by(|a, b| b.1.cmp(&a.1).then(b.2.cmp(&a.2)).then(a.0.cmp(&b.0)));
+        v
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -265,5 +391,35 @@ mod tests {
         assert!(r.unranked[0].reason.contains("daily quota"));
         assert_eq!(r.data_date.latest_quarter.as_deref(), Some("2026-09-30"));
         assert_eq!(r.generated_at, "2026-11-28T11:05:09Z");
+    }
+
+    #[test]
+    fn explain_contributions_add_up_to_the_score() {
+        let u = Universe::sp500();
+        let m = Model::default_model();
+        let synth = crate::sim::synth::Synth::new(7);
+        let candidates: Vec<Candidate> = u
+            .members
+            .iter()
+            .map(|mem| Candidate {
+                member: mem.clone(),
+                fundamentals: Fundamentals::from_overview(synth.overview(mem.symbol.as_str(), 20_000).as_object().unwrap()),
+            })
+            .collect();
+        let r = build(inputs(&u, &m), &Fetched { candidates, failures: vec![] });
+        let mut checked = 0;
+        for p in r.ranking.iter().step_by(37) {
+            let Explanation::Ranked { stock, parts, .. } = r.explain(&p.symbol) else { panic!("ranked") };
+            let sum: f64 = parts.iter().map(|x| x.contribution).sum();
+            assert!((sum - stock.score).abs() < 0.02, "{}: {sum} vs {}", p.symbol, stock.score);
+            let applied: f64 = parts.iter().map(|x| x.applied_weight).sum();
+            assert!((applied - 1.0).abs() < 1e-6);
+            checked += 1;
+        }
+        assert!(checked > 10);
+        assert_eq!(r.explain(&Symbol::parse("ZZZZ").unwrap()), Explanation::NotInRun);
+        let mix = r.sector_mix();
+        assert_eq!(mix.iter().map(|x| x.1).sum::<usize>(), r.picks.len());
+        assert_eq!(mix.iter().map(|x| x.2).sum::<usize>(), r.ranking.len());
     }
 }

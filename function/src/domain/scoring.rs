@@ -86,6 +86,9 @@ pub struct RankedStock {
     /// Other share classes of the same company, ranked below this one and left out.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub other_classes: Vec<Symbol>,
+    /// Validated LLM commentary (picks only, when commentary is on and it passed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub commentary: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -355,6 +358,7 @@ fn rank_with_threads(model: &Model, candidates: &[Candidate], threads: usize) ->
             reasons: reasons(model, &c.member.sector, |fi| r[fi]),
             price: c.fundamentals.price().map(sig6),
             other_classes: others.to_vec(),
+            commentary: None,
         }
     };
     let build_slice = |first: usize, part: &[(&Scored, Vec<Symbol>)]| -> Vec<RankedStock> {

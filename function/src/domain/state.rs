@@ -104,4 +104,6 @@ pub mod keys {
         format!("reports/{date}/{run_id}/")
     }
     pub const LATEST: &str = "reports/latest.json";
+    /// One small record per published run, read by later runs (changes, track record).
+    pub const HISTORY: &str = "reports/history/";
 }

@@ -45,6 +45,13 @@ pub fn compact_minute(unix: i64) -> String {
     format!("{y:04}{m:02}{d:02}T{:02}{:02}Z", secs / 3600, secs / 60 % 60)
 }
 
+/// `20261128T110509Z`: sorts as time does.
+pub fn compact_second(unix: i64) -> String {
+    let (y, m, d) = civil_from_days(unix.div_euclid(86_400));
+    let secs = unix.rem_euclid(86_400);
+    format!("{y:04}{m:02}{d:02}T{:02}{:02}{:02}Z", secs / 3600, secs / 60 % 60, secs % 60)
+}
+
 /// A run id for an ad-hoc run: `YYYYMMDDTHHMMZ-xxxxxx`.
 pub fn run_id(unix: i64, random: u32) -> String {
     format!("{}-{:06x}", compact_minute(unix), random & 0xff_ffff)
@@ -89,6 +96,7 @@ mod tests {
         assert_eq!(days_from_civil(2026, 11, 28), 1_795_863_909 / 86_400);
         assert_eq!(civil_from_days(days_from_civil(2024, 2, 29)), (2024, 2, 29));
         assert_eq!(compact_minute(1_795_863_909), "20261128T1105Z");
+        assert_eq!(compact_second(1_795_863_909), "20261128T110509Z");
         assert_eq!(run_id(1_795_863_909, 0xabcdef12), "20261128T1105Z-cdef12");
     }
 

@@ -6,6 +6,7 @@
 //! because asynchronous invocations can arrive twice.
 
 use super::fetch::fetch_all;
+use super::insight::Insight;
 use super::publish::{self, MailSettings};
 use crate::domain::events::{requested_symbols, Event, LaneEvent, RunEvent, SweepEvent, MAX_DEPTH};
 use crate::domain::model::Model;
@@ -69,6 +70,8 @@ pub struct Coordinator<M, S, I, Ml, C> {
     /// The scoring model's TOML (validated at start).
     pub model_toml: String,
     pub universe: Universe,
+    /// History under `reports/history/` of the same store, and the commentary port.
+    pub insight: Insight<S>,
 }
 
 /// An aggregate lock older than this is taken over: longer than the 15 minutes any Lambda
@@ -387,7 +390,7 @@ where
             }
         }
         let universe = Universe { members: manifest.members.clone() };
-        let report = report::build(
+        let mut report = report::build(
             ReportInputs {
                 run_id,
                 now_unix: now,
@@ -402,9 +405,11 @@ where
             },
             &fetched,
         );
+        self.insight.enrich(&mut report, now).await;
         let art = publish::render_all(&report, &self.settings.mail);
         let prefix = keys::report_prefix(&time::date(now), run_id);
         publish::store(self.store.as_ref(), &prefix, &art).await?;
+        self.insight.remember(&report, now).await?;
         let latest = json!({"run_id": run_id, "prefix": prefix, "generated_at": report.generated_at, "partial": report.partial});
         self.store.put(keys::LATEST, serde_json::to_vec_pretty(&latest).expect("json")).await?;
 

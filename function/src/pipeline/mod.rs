@@ -3,5 +3,6 @@
 
 pub mod coordinator;
 pub mod fetch;
+pub mod insight;
 pub mod publish;
 pub mod run;

@@ -2,6 +2,7 @@
 //! and mail it. The local CLI runs exactly this; so will a small Lambda run.
 
 use super::fetch::fetch_all;
+use super::insight::Insight;
 use super::publish::{self, Delivery, MailSettings};
 use crate::domain::model::Model;
 use crate::domain::plan::PriceSource;
@@ -32,10 +33,12 @@ pub struct RunOutcome {
 }
 
 /// `source` tells where the market data said it came from, once the fetch is done.
-pub async fn run_once<M, S, Ml, C>(
+#[allow(clippy::too_many_arguments)]
+pub async fn run_once<M, S, H, Ml, C>(
     market: Arc<M>,
     source: impl Fn(&M) -> DataSource,
     store: &S,
+    insight: &Insight<H>,
     mailer: &Ml,
     clock: &C,
     req: RunRequest,
@@ -44,6 +47,7 @@ pub async fn run_once<M, S, Ml, C>(
 where
     M: MarketData,
     S: ObjectStore,
+    H: ObjectStore,
     Ml: Mailer,
     C: Clock,
 {
@@ -52,7 +56,7 @@ where
     let mut all_warnings = req.warnings;
     all_warnings.append(&mut warnings);
     let now = clock.now_unix();
-    let report = report::build(
+    let mut report = report::build(
         ReportInputs {
             run_id: &req.run_id,
             now_unix: now,
@@ -67,8 +71,10 @@ where
         },
         &fetched,
     );
+    insight.enrich(&mut report, now).await;
     let art = publish::render_all(&report, &req.mail);
     publish::store(store, &req.prefix, &art).await?;
+    insight.remember(&report, now).await?;
     let delivery = publish::send_all(mailer, &report, &art, &req.mail, now).await;
     tracing::info!(run_id = %report.run_id, ranked = report.coverage.ranked, universe = report.universe_size, "Analysis complete");
     Ok(RunOutcome { report, delivery })

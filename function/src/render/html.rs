@@ -2,7 +2,7 @@
 //! no external resources. Every dynamic string passes through [`Esc`]; static markup is
 //! the only unescaped text.
 
-use super::{data_line, factor_value, NOT_ADVICE};
+use super::{commentary_line, data_line, factor_value, NOT_ADVICE};
 use crate::domain::report::RunReport;
 use crate::domain::scoring::{Grade, RankedStock};
 use std::fmt::{self, Write};
@@ -61,6 +61,120 @@ fn score_bar(score: f64) -> String {
     )
 }
 
+/// Under the rank: "new", an arrow with the places moved, and the streak.
+fn movement(r: &RunReport, p: &RankedStock) -> String {
+    let Some(c) = r.changes.as_ref().and_then(|c| c.picks.iter().find(|c| c.symbol == p.symbol)) else { return String::new() };
+    let (text, color) = match (c.new_entry, c.moved) {
+        (true, _) => ("new".to_string(), "#1b7f3b"),
+        (false, Some(m)) if m > 0 => (format!("&#9650;{m}"), "#1b7f3b"),
+        (false, Some(m)) if m < 0 => (format!("&#9660;{}", -m), "#cc0000"),
+        _ => ("=".to_string(), "#777777"),
+    };
+    let streak = if c.streak > 1 { format!("<br><span style=\"color:#777\">{} runs</span>", c.streak) } else { String::new() };
+    format!("<br><span class=\"move\" style=\"font-size:11px;color:{color}\">{text}</span><span style=\"font-size:11px\">{streak}</span>")
+}
+
+fn section_title(h: &mut String, id: &str, title: &str) {
+    let _ = write!(h, "<h2 id=\"{id}\" style=\"font-size:16px;margin:20px 0 6px\">{}</h2>", Esc(title));
+}
+
+fn changes_section(h: &mut String, r: &RunReport) {
+    let Some(c) = &r.changes else {
+        section_title(h, "changes", "Since the last run");
+        h.push_str("<p style=\"font-size:13px;color:#555\">No earlier run is stored to compare with: this is the first.</p>");
+        return;
+    };
+    section_title(h, "changes", &format!("Since the last run ({})", c.previous_published.get(..10).unwrap_or(&c.previous_published)));
+    let new: Vec<String> = c.picks.iter().filter(|p| p.new_entry).map(|p| format!("{} (#{})", p.symbol, p.rank)).collect();
+    let dropped: Vec<String> = c
+        .dropped
+        .iter()
+        .map(|d| match d.rank {
+            Some(now) => format!("{} (#{} &rarr; #{now})", Esc(d.symbol.as_str()), d.previous_rank),
+            None => format!("{} (#{} &rarr; not ranked)", Esc(d.symbol.as_str()), d.previous_rank),
+        })
+        .collect();
+    let _ = write!(
+        h,
+        "<p id=\"new-entries\" style=\"font-size:13px;margin:2px 0\"><b>New ({}):</b> {}</p>\
+         <p id=\"drop-outs\" style=\"font-size:13px;margin:2px 0\"><b>Dropped out ({}):</b> {}</p>",
+        new.len(),
+        if new.is_empty() { "none".to_string() } else { Esc(&new.join(", ")).to_string() },
+        dropped.len(),
+        if dropped.is_empty() { "none".to_string() } else { dropped.join(", ") }
+    );
+}
+
+fn bar(width_px: u32, color: &str) -> String {
+    format!(
+        "<table role=\"presentation\" cellpadding=\"0\" cellspacing=\"0\" style=\"border-collapse:collapse\"><tr><td style=\"width:{}px;height:8px;background:{color}\"></td></tr></table>",
+        width_px.max(1)
+    )
+}
+
+fn sector_section(h: &mut String, r: &RunReport) {
+    let mix = r.sector_mix();
+    if mix.is_empty() {
+        return;
+    }
+    section_title(h, "sector-mix", "Sector mix: picks against all ranked companies");
+    h.push_str(
+        "<table id=\"sectors\" cellpadding=\"3\" cellspacing=\"0\" style=\"border-collapse:collapse;font-size:12px\">\
+         <tr style=\"text-align:left;background:#f0f2f5\"><th>Sector</th><th>Picks</th><th></th><th>Universe</th><th></th></tr>",
+    );
+    let (np, nu) = (r.picks.len().max(1) as f64, r.ranking.len().max(1) as f64);
+    for (sector, picks, all) in mix {
+        let (sp, su) = (picks as f64 / np * 100.0, all as f64 / nu * 100.0);
+        let _ = write!(
+            h,
+            "<tr class=\"sector\"><td>{}</td><td style=\"text-align:right\">{picks} ({sp:.0}%)</td><td>{}</td><td style=\"text-align:right\">{all} ({su:.0}%)</td><td>{}</td></tr>",
+            Esc(&sector),
+            bar((sp * 2.0).round() as u32, "#3c78d8"),
+            bar((su * 2.0).round() as u32, "#b7b7b7")
+        );
+    }
+    h.push_str("</table>");
+}
+
+fn pct(x: Option<f64>) -> String {
+    x.map_or("n/a".to_string(), |v| format!("{:+.1}%", v * 100.0))
+}
+
+fn track_section(h: &mut String, r: &RunReport) {
+    section_title(h, "track-record", "Track record");
+    if r.track_record.is_empty() {
+        h.push_str("<p style=\"font-size:13px;color:#555\">No earlier run is stored yet: the record starts with this one.</p>");
+        return;
+    }
+    h.push_str(
+        "<p style=\"font-size:12px;color:#555;margin:0 0 4px\">Each earlier run's picks, from the prices it published with to the prices this run fetched (equal weight), against the median stock. Past results say nothing certain about future ones.</p>\
+         <table id=\"track\" cellpadding=\"3\" cellspacing=\"0\" style=\"border-collapse:collapse;font-size:12px\">\
+         <tr style=\"text-align:left;background:#f0f2f5\"><th>Published</th><th>Days</th><th>Picks</th><th>Median stock</th><th>Difference</th><th>Beat median</th></tr>",
+    );
+    for t in r.track_record.iter().take(12) {
+        let color = match t.excess {
+            Some(x) if x > 0.0 => "#1b7f3b",
+            Some(x) if x < 0.0 => "#cc0000",
+            _ => "#222",
+        };
+        let _ = write!(
+            h,
+            "<tr class=\"track\"><td>{}</td><td style=\"text-align:right\">{:.1}</td><td style=\"text-align:right\">{}</td><td style=\"text-align:right\">{}</td><td style=\"text-align:right;color:{color}\"><b>{}</b></td><td style=\"text-align:right\">{} of {}</td></tr>",
+            Esc(t.published.get(..10).unwrap_or(&t.published)),
+            t.days,
+            pct(t.picks_return),
+            pct(t.universe_median),
+            pct(t.excess),
+            t.beat_median,
+            t.picks_priced
+        );
+    }
+    h.push_str("</table>");
+    if r.track_record.len() > 12 {
+        let _ = write!(h, "<p style=\"font-size:12px;color:#555\">{} earlier runs in results.json.</p>", r.track_record.len() - 12);
+    }
+}
+
 pub fn render(r: &RunReport, unsubscribe: &str) -> String {
     let mut h = String::with_capacity(64 * 1024);
     let _ = write!(
@@ -84,7 +198,8 @@ pub fn render(r: &RunReport, unsubscribe: &str) -> String {
         r.picks.len(),
         Esc(&r.data_date.fetched)
     );
-    let _ = write!(h, "<p id=\"coverage\" style=\"margin:0 0 12px;font-size:13px;color:#555\">{}</p>", Esc(&data_line(r)));
+    let _ = write!(h, "<p id=\"coverage\" style=\"margin:0 0 4px;font-size:13px;color:#555\">{}</p>", Esc(&data_line(r)));
+    let _ = write!(h, "<p id=\"commentary-source\" style=\"margin:0 0 12px;font-size:12px;color:#777\">{}</p>", Esc(&commentary_line(r)));
 
     let _ = write!(
         h,
@@ -92,17 +207,23 @@ pub fn render(r: &RunReport, unsubscribe: &str) -> String {
          <tr style=\"background:#f0f2f5;text-align:left\"><th>#</th><th>Company</th><th>Sector</th><th>Score</th><th>Grades</th><th>Why</th></tr>"
     );
     for p in &r.picks {
-        let reasons: String = p.reasons.iter().map(|s| format!("<li>{}</li>", Esc(s))).collect();
+        let mut reasons = String::new();
+        if let Some(c) = &p.commentary {
+            let _ = write!(reasons, "<p class=\"commentary\" style=\"margin:0 0 4px;font-style:italic\">{}</p>", Esc(c));
+        }
+        let items: String = p.reasons.iter().map(|s| format!("<li>{}</li>", Esc(s))).collect();
+        let _ = write!(reasons, "<ul style=\"margin:0;padding-left:16px\">{items}</ul>");
         let _ = write!(
             h,
             "<tr class=\"pick\" style=\"border-top:1px solid #e2e4e8;vertical-align:top\">\
-             <td>{}</td>\
+             <td>{}{}</td>\
              <td><b>{}</b><br><span style=\"color:#555\">{}</span><br><span style=\"color:#777;font-size:11px\">EY {} &middot; ROE {} &middot; Rev {}</span></td>\
              <td>{}</td>\
              <td><b>{:.1}</b>{}<span style=\"color:#777;font-size:11px\">coverage {:.0}%</span></td>\
              <td>{}</td>\
-             <td><ul style=\"margin:0;padding-left:16px\">{}</ul></td></tr>",
+             <td>{}</td></tr>",
             p.rank,
+            movement(r, p),
             Esc(p.symbol.as_str()),
             Esc(&p.name),
             Esc(&factor_value(p, "earnings_yield")),
@@ -117,6 +238,9 @@ pub fn render(r: &RunReport, unsubscribe: &str) -> String {
         );
     }
     h.push_str("</table>");
+    changes_section(&mut h, r);
+    sector_section(&mut h, r);
+    track_section(&mut h, r);
 
     if !r.unranked.is_empty() {
         let shown: Vec<String> = r.unranked.iter().take(30).map(|u| format!("{} ({})", u.symbol, u.reason)).collect();

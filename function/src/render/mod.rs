@@ -33,6 +33,15 @@ pub fn data_line(r: &RunReport) -> String {
     )
 }
 
+/// Which source the picks' commentary came from, and why.
+pub fn commentary_line(r: &RunReport) -> String {
+    match (r.commentary.source.as_str(), &r.commentary.model) {
+        ("llm", Some(m)) => format!("Commentary: {} ({m}). The reasons listed below each are rule-based.", r.commentary.note),
+        ("llm", None) => format!("Commentary: {}. The reasons listed below each are rule-based.", r.commentary.note),
+        _ => format!("Reasons: {}.", r.commentary.note),
+    }
+}
+
 /// "A B C A -" for the groups in name order (as `grades` is keyed).
 pub fn grade_string(s: &RankedStock) -> String {
     s.grades.values().map(|g| g.map(|g| g.letter()).unwrap_or("-")).collect::<Vec<_>>().join(" ")

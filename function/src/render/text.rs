@@ -1,7 +1,10 @@
 //! Plain-text renderings: the email's text part and the terminal table.
 
 use super::{data_line, factor_value, grade_string, NOT_ADVICE};
-use crate::domain::report::RunReport;
+use crate::domain::factors::{self, format_value};
+use crate::domain::report::{Explanation, RunReport};
+use crate::domain::scoring::Peers;
+use crate::domain::Symbol;
 use std::fmt::Write;
 
 fn cut(s: &str, n: usize) -> String {
@@ -79,4 +82,83 @@ pub fn email_text(r: &RunReport, unsubscribe: &str) -> String {
     let _ = writeln!(out, "\n{NOT_ADVICE}");
     let _ = writeln!(out, "Unsubscribe: {unsubscribe}");
     out
+}
+
+/// `stockpicks explain`: why a stock got its rank.
+pub fn explain(r: &RunReport, symbol: &Symbol) -> Result<String, String> {
+    let (stock, of, parts) = match r.explain(symbol) {
+        Explanation::Ranked { stock, of, parts } => (stock, of, parts),
+        Explanation::Unranked { reason } => return Err(format!("{symbol} was not ranked in run {}: {reason}", r.run_id)),
+        Explanation::NotInRun => return Err(format!("{symbol} is not in run {} ({} symbols)", r.run_id, r.universe_size)),
+    };
+    let mut out = String::new();
+    let _ = writeln!(out, "{} - {} ({})", stock.symbol, stock.name, stock.sector);
+    let _ = writeln!(
+        out,
+        "Rank {} of {} in run {} - score {:.2} of 100 - data for {:.0}% of the model's weight",
+        stock.rank,
+        of,
+        r.run_id,
+        stock.score,
+        stock.coverage * 100.0
+    );
+    let _ = writeln!(
+        out,
+        "Model {} ({}); percentiles are within the stock's GICS sector unless marked universe.\n",
+        r.model.name, r.model.hash
+    );
+    let _ = writeln!(
+        out,
+        "{:<22} {:<9} {:>10} {:>10} {:<8} {:>7} {:>8} {:>8}",
+        "factor", "group", "value", "percentile", "peers", "weight", "applied", "points"
+    );
+    for p in &parts {
+        let value = match (factors::lookup(&p.factor), p.value) {
+            (Some(def), Some(v)) => format_value(def.unit, v),
+            _ => "missing".into(),
+        };
+        let peers = match p.peers {
+            Some(Peers::Sector) => "sector",
+            Some(Peers::Universe) => "universe",
+            None => "-",
+        };
+        let pct = p.percentile.map_or("-".to_string(), |x| format!("{x:.1}"));
+        let _ = writeln!(
+            out,
+            "{:<22} {:<9} {:>10} {:>10} {:<8} {:>6.1}% {:>7.1}% {:>8.2}",
+            p.factor,
+            cut(&p.group, 9),
+            value,
+            pct,
+            peers,
+            p.weight * 100.0,
+            p.applied_weight * 100.0,
+            p.contribution
+        );
+    }
+    let total: f64 = parts.iter().map(|p| p.contribution).sum();
+    let _ = writeln!(out, "{:<22} {:>66.2}  (= score {:.2}, to rounding)", "total", total, stock.score);
+    let _ = writeln!(
+        out,
+        "\nGroups: {}",
+        stock
+            .group_scores
+            .iter()
+            .map(|(g, s)| {
+                let grade = stock.grades.get(g).copied().flatten().map_or("-", |x| x.letter());
+                format!("{g} {} ({grade})", s.map_or("-".to_string(), |x| format!("{x:.1}")))
+            })
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    if parts.iter().any(|p| p.percentile.is_none() && p.weight > 0.0) {
+        let _ = writeln!(out, "Missing factors add nothing; their weight is spread over the factors of their group with data (and a group without data over the other groups).");
+    }
+    for reason in &stock.reasons {
+        let _ = writeln!(out, "- {reason}");
+    }
+    if let Some(c) = &stock.commentary {
+        let _ = writeln!(out, "Commentary ({}): {c}", r.commentary.model.as_deref().unwrap_or("LLM"));
+    }
+    Ok(out)
 }

@@ -12,10 +12,12 @@ use stockpicks::adapters::inprocess::InProcessInvoker;
 use stockpicks::adapters::local_store::DirStore;
 use stockpicks::config::PriceSource;
 use stockpicks::domain::model::DEFAULT_MODEL_TOML;
+use stockpicks::domain::state::keys;
 use stockpicks::domain::universe::Universe;
 use stockpicks::pipeline::coordinator::{Coordinator, Invocation, Settings};
+use stockpicks::pipeline::insight::{History, Insight};
 use stockpicks::pipeline::publish::MailSettings;
-use stockpicks::ports::{Clock, InvokeError, Invoker, MailError, Mailer, NoMetrics, ObjectStore};
+use stockpicks::ports::{Clock, InvokeError, Invoker, MailError, Mailer, NoCommentator, NoMetrics, ObjectStore};
 use stockpicks::sim::{self, Running};
 
 #[derive(Default)]
@@ -122,6 +124,10 @@ async fn world(delivery: Delivery, rate_per_min: f64) -> World {
         settings,
         model_toml: DEFAULT_MODEL_TOML.to_string(),
         universe: Universe::sp500(),
+        insight: Insight {
+            history: Some(History { store: store.clone(), prefix: keys::HISTORY.to_string() }),
+            commentator: Arc::new(NoCommentator("off in tests".into())),
+        },
     });
     let weak: Weak<Coord> = Arc::downgrade(&coord);
     invoker.inner.set_handler(Arc::new(move |ev: Value| {

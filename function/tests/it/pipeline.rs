@@ -14,6 +14,7 @@ use stockpicks::domain::report::{self, DataSource, Fetched, ReportInputs, RunRep
 use stockpicks::domain::universe::{Member, Universe};
 use stockpicks::domain::Symbol;
 use stockpicks::pipeline::fetch::fetch_all;
+use stockpicks::pipeline::insight::Insight;
 use stockpicks::pipeline::publish::MailSettings;
 use stockpicks::pipeline::run::{run_once, RunRequest};
 use stockpicks::ports::{FetchError, FixedClock, MarketData, NoProgress};
@@ -53,6 +54,7 @@ async fn run_against(
         client.clone(),
         |m: &AlphaVantage| m.data_source(),
         &DirStore::new(&out),
+        &Insight::<DirStore>::none(),
         &FileMailer::new(&out),
         &FixedClock(NOW),
         request(universe, name),

@@ -1,0 +1,99 @@
+//! The commentary port against any OpenAI-compatible chat-completions server (reqwest):
+//! one POST with the prompt and a strict JSON schema (structured outputs), temperature 0,
+//! a hard timeout. The key travels in the Authorization header and never appears in an
+//! error; error bodies are cut short, since a server may echo the request.
+
+use crate::config::Secret;
+use crate::domain::commentary::Prompt;
+use crate::ports::{CommentaryError, Commentator};
+use serde_json::{json, Value};
+use std::future::Future;
+use std::pin::Pin;
+use std::time::Duration;
+
+pub const DEFAULT_BASE_URL: &str = "https://api.openai.com/v1";
+pub const DEFAULT_MODEL: &str = "gpt-4o-mini";
+
+pub struct OpenAi {
+    http: reqwest::Client,
+    endpoint: String,
+    key: Secret,
+    model: String,
+    timeout: Duration,
+}
+
+impl OpenAi {
+    /// `base_url` is the API root (`.../v1`); `/chat/completions` is appended.
+    pub fn new(base_url: &str, key: Secret, model: &str, timeout: Duration) -> Result<OpenAi, String> {
+        let http = reqwest::Client::builder()
+            .timeout(timeout)
+            .connect_timeout(timeout)
+            .user_agent(concat!("stockpicks/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| format!("building the HTTP client: {e}"))?;
+        let root = base_url.trim_end_matches('/');
+        let endpoint = if root.ends_with("/chat/completions") { root.to_string() } else { format!("{root}/chat/completions") };
+        Ok(OpenAi { http, endpoint, key, model: model.to_string(), timeout })
+    }
+
+    async fn call(&self, prompt: &Prompt) -> Result<String, CommentaryError> {
+        let body = json!({
+            "model": self.model,
+            "temperature": 0,
+            "messages": [
+                {"role": "system", "content": prompt.system},
+                {"role": "user", "content": prompt.user},
+            ],
+            "response_format": {
+                "type": "json_schema",
+                "json_schema": {"name": prompt.schema_name, "strict": true, "schema": prompt.schema},
+            },
+        });
+        let resp = self
+            .http
+            .post(&self.endpoint)
+            .bearer_auth(self.key.expose())
+            .header("content-type", "application/json")
+            .body(body.to_string())
+            .send()
+            .await
+            .map_err(|e| self.transport(e))?;
+        let status = resp.status();
+        let text = resp.text().await.map_err(|e| self.transport(e))?;
+        if !status.is_success() {
+            let snippet: String = text.chars().take(160).collect();
+            return Err(CommentaryError::Failed(format!("HTTP {status} from the commentary server: {snippet}")));
+        }
+        let v: Value = serde_json::from_str(&text).map_err(|e| CommentaryError::Failed(format!("reply is not JSON: {e}")))?;
+        let choice = &v["choices"][0];
+        if let Some(refusal) = choice["message"]["refusal"].as_str() {
+            return Err(CommentaryError::Failed(format!("the model refused: {}", refusal.chars().take(160).collect::<String>())));
+        }
+        if choice["finish_reason"].as_str() == Some("length") {
+            return Err(CommentaryError::Failed("the reply was cut off at the token limit".into()));
+        }
+        choice["message"]["content"]
+            .as_str()
+            .map(str::to_string)
+            .ok_or_else(|| CommentaryError::Failed("reply has no choices[0].message.content".into()))
+    }
+
+    fn transport(&self, e: reqwest::Error) -> CommentaryError {
+        if e.is_timeout() {
+            CommentaryError::Timeout(self.timeout.as_secs())
+        } else {
+            // Without the URL: nothing of the request in the message.
+            CommentaryError::Failed(format!("commentary request failed: {}", e.without_url()))
+        }
+    }
+}
+
+impl Commentator for OpenAi {
+    fn complete<'a>(&'a self, prompt: &'a Prompt) -> Pin<Box<dyn Future<Output = Result<String, CommentaryError>> + Send + 'a>> {
+        Box::pin(self.call(prompt))
+    }
+
+    fn model(&self) -> Option<String> {
+        Some(self.model.clone())
+    }
+}

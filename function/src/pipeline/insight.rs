@@ -1,0 +1,136 @@
+//! What a report says beyond this run's ranking: the changes since the previous run and the
+//! track record of earlier picks (from the run records stored beside the reports), and the
+//! optional LLM commentary, validated before a reader sees it. Each part fails soft: a
+//! missing or unreadable history, or a commentary server that is down, leaves a complete
+//! report that says what it lacks.
+
+use crate::domain::commentary::{self, CommentarySource};
+use crate::domain::history::{self, RunRecord};
+use crate::domain::report::RunReport;
+use crate::ports::{CommentaryError, Commentator, NoCommentator, ObjectStore, StoreError};
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+/// Records older than the newest this many are not read (two years of weekly runs).
+pub const MAX_RECORDS: usize = 104;
+
+/// Where run records live: `reports/history/` in S3, a directory locally.
+pub struct History<S> {
+    pub store: Arc<S>,
+    pub prefix: String,
+}
+
+impl<S: ObjectStore> History<S> {
+    /// The stored records, oldest first; unreadable ones are skipped with a warning.
+    pub async fn load(&self, warnings: &mut Vec<String>) -> Vec<RunRecord> {
+        let mut keys = match self.store.list(&self.prefix).await {
+            Ok(k) => k,
+            Err(e) => {
+                warnings.push(format!("history not read ({e}): no week-over-week changes or track record"));
+                return Vec::new();
+            }
+        };
+        keys.retain(|k| k.ends_with(".json"));
+        keys.sort();
+        let skip = keys.len().saturating_sub(MAX_RECORDS);
+        let mut out = Vec::with_capacity(keys.len() - skip);
+        for key in &keys[skip..] {
+            match self.store.get(key).await.map_err(|e| e.to_string()).and_then(|b| serde_json::from_slice(&b).map_err(|e| e.to_string())) {
+                Ok(r) => out.push(r),
+                Err(e) => warnings.push(format!("history record {key} skipped: {e}")),
+            }
+        }
+        out
+    }
+
+    pub async fn save(&self, record: &RunRecord) -> Result<(), StoreError> {
+        let body = serde_json::to_vec(record).expect("record serialises");
+        self.store.put(&format!("{}{}", self.prefix, record.key_name()), body).await
+    }
+}
+
+/// The history and commentary a run publishes with.
+pub struct Insight<S> {
+    /// `None`: no history kept (each run stands alone).
+    pub history: Option<History<S>>,
+    pub commentator: Arc<dyn Commentator>,
+}
+
+impl<S: ObjectStore> Insight<S> {
+    pub fn none() -> Insight<S> {
+        Insight { history: None, commentator: Arc::new(NoCommentator("commentary off".into())) }
+    }
+
+    /// Adds changes, track record and commentary to `report` (published at `now`).
+    pub async fn enrich(&self, report: &mut RunReport, now: i64) {
+        if let Some(h) = &self.history {
+            let records = h.load(&mut report.warnings).await;
+            add_history(report, now, &records);
+        }
+        add_commentary(report, self.commentator.as_ref()).await;
+    }
+
+    /// Stores this run's record, so the next run can compare against it.
+    pub async fn remember(&self, report: &RunReport, now: i64) -> Result<(), StoreError> {
+        match &self.history {
+            Some(h) => h.save(&RunRecord::from_report(report, now)).await,
+            None => Ok(()),
+        }
+    }
+}
+
+/// Changes since the previous run and the track record, from `records` (any order).
+pub fn add_history(report: &mut RunReport, now: i64, records: &[RunRecord]) {
+    let earlier = history::earlier(records, &report.run_id, report.data_source, now);
+    let ranking: Vec<_> = report.ranking.iter().map(|p| p.symbol.clone()).collect();
+    report.changes = history::changes(&ranking, report.picks.len(), &earlier);
+    let prices: BTreeMap<_, _> = report.ranking.iter().filter_map(|p| Some((p.symbol.clone(), p.price.filter(|x| *x > 0.0)?))).collect();
+    report.track_record = history::track_record(&prices, now, &earlier);
+}
+
+/// One commentary call for the picks; the reply is validated, and on any failure the
+/// rule-based reasons stand and the report says why.
+pub async fn add_commentary(report: &mut RunReport, commentator: &dyn Commentator) {
+    if report.picks.is_empty() {
+        return;
+    }
+    let prompt = commentary::prompt(&report.picks);
+    let model = commentator.model();
+    let fallback = |why: String| CommentarySource::rules(format!("rule-based reasons: {why}"));
+    report.commentary = match commentator.complete(&prompt).await {
+        Err(CommentaryError::Off(why)) => CommentarySource::rules(format!("rule-based reasons ({why})")),
+        Err(e) => {
+            tracing::warn!(error = %e, "LLM commentary failed; rule-based reasons stand");
+            fallback(format!("LLM commentary failed ({e})"))
+        }
+        Ok(content) => match commentary::validate(&content, &prompt) {
+            Err(e) => {
+                tracing::warn!(error = %e, "LLM reply rejected; rule-based reasons stand");
+                fallback(format!("LLM reply rejected ({e})"))
+            }
+            Ok(v) if v.notes.is_empty() => fallback(format!("no LLM commentary passed validation ({} parts removed)", v.dropped.len())),
+            Ok(v) => {
+                for d in &v.dropped {
+                    tracing::info!(removed = %d, "LLM commentary: removed in validation");
+                }
+                let n = v.notes.len();
+                for p in &mut report.picks {
+                    p.commentary = v.notes.get(&p.symbol).cloned();
+                }
+                let removed = if v.dropped.is_empty() {
+                    String::new()
+                } else {
+                    format!("; validation removed {}: {}", v.dropped.len(), v.dropped.join("; "))
+                };
+                CommentarySource {
+                    source: "llm".into(),
+                    model,
+                    note: format!(
+                        "LLM commentary for {n} of {} picks, checked against the data (symbols and every number){removed}",
+                        report.picks.len()
+                    ),
+                }
+            }
+        },
+    };
+}
