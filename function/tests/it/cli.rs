@@ -144,3 +144,42 @@ fn standalone_simulator_serves_a_run() {
     assert_eq!(results["data_source"], "simulator");
     assert!(results["unranked"].to_string().contains("KO"));
 }
+
+#[test]
+fn explain_shows_each_factors_part_and_history_carries_over() {
+    let dir = tempdir("explain");
+    let syms = "AAPL,MSFT,KO,PEP,JPM,XOM,JNJ,PG,NVDA,WMT,HD,CVX";
+    let first = stockpicks_in(&dir, &["run", "--symbols", syms, "--out", "out/r1"], &[]);
+    assert!(first.status.success(), "{}", text(&first.stderr));
+    let second = stockpicks_in(&dir, &["run", "--symbols", syms, "--out", "out/r2"], &[]);
+    assert!(second.status.success(), "{}", text(&second.stderr));
+    assert!(text(&second.stderr).contains("Since run "), "{}", text(&second.stderr));
+    assert_eq!(std::fs::read_dir(dir.join("out/history")).unwrap().count(), 2);
+
+    // Newest run by default; contributions listed per factor and summing to the score.
+    let o = stockpicks_in(&dir, &["explain", "msft"], &[]);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let out = text(&o.stdout);
+    assert!(out.starts_with("MSFT - Microsoft"), "{out}");
+    assert!(out.contains("run 20") && out.contains("percentile") && out.contains("earnings_yield") && out.contains("(= score"), "{out}");
+    let r2: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(dir.join("out/r2/results.json")).unwrap()).unwrap();
+    assert!(out.contains(r2["run_id"].as_str().unwrap()), "explains the newest run");
+    let total_line = out.lines().find(|l| l.starts_with("total")).unwrap();
+    let nums: Vec<f64> = total_line.split(|c: char| !(c.is_ascii_digit() || c == '.')).filter_map(|t| t.parse().ok()).collect();
+    assert!((nums[0] - nums[1]).abs() < 0.02, "{total_line}");
+
+    // A named run, a symbol not in it, a bad ticker, a missing directory.
+    let o = stockpicks_in(&dir, &["explain", "KO", "--run", "out/r1"], &[]);
+    assert!(o.status.success());
+    let o = stockpicks_in(&dir, &["explain", "IBM"], &[]);
+    assert!(!o.status.success() && text(&o.stderr).contains("IBM is not in run"), "{}", text(&o.stderr));
+    let o = stockpicks_in(&dir, &["explain", "<b>"], &[]);
+    assert!(!o.status.success() && text(&o.stderr).contains("explain <b>"), "{}", text(&o.stderr));
+    let o = stockpicks_in(&dir, &["explain", "KO", "--run", "nowhere"], &[]);
+    assert!(!o.status.success() && text(&o.stderr).contains("reading nowhere/results.json"), "{}", text(&o.stderr));
+
+    // --no-history: no comparison and nothing remembered.
+    let o = stockpicks_in(&dir, &["run", "--symbols", syms, "--out", "out/r3", "--no-history"], &[]);
+    assert!(o.status.success() && !text(&o.stderr).contains("Since run "));
+    assert_eq!(std::fs::read_dir(dir.join("out/history")).unwrap().count(), 2);
+}

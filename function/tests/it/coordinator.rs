@@ -320,3 +320,25 @@ async fn bad_events_are_refused_and_write_nothing() {
     assert!(w.keys("").await.is_empty());
     assert_eq!(w.emails(), 0);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_published_run_is_remembered_and_the_next_compares_with_it() {
+    let w = world(Delivery::Once, 60_000.0).await;
+    let first = w.send(json!({"op": "run", "symbols": payload(150)["test_symbols"], "run_id": "week-1"})).await;
+    assert_eq!(first["status"], "started", "{first}");
+    w.invoker.inner.drain().await;
+    w.clock.0.store(START + 7 * 86_400, Ordering::SeqCst);
+    let second = w.send(json!({"op": "run", "symbols": payload(15)["test_symbols"], "run_id": "week-2"})).await;
+    assert_eq!(second["status"], "complete", "{second}");
+    let history = w.keys(keys::HISTORY).await;
+    assert_eq!(history.len(), 2, "{history:?}");
+    assert!(history[0].ends_with("_week-1.json") && history[1].ends_with("_week-2.json"), "{history:?}");
+    let results_key = w.keys("reports/").await.into_iter().find(|k| k.ends_with("/week-2/results.json")).unwrap();
+    let results: Value = serde_json::from_slice(&w.store.get(&results_key).await.unwrap()).unwrap();
+    assert_eq!(results["changes"]["previous_run"], "week-1");
+    assert_eq!(results["track_record"][0]["run_id"], "week-1");
+    assert_eq!(results["track_record"][0]["days"], 7.0);
+    // The dry run reads nothing into history and writes nothing there.
+    w.send(json!({"op": "run", "universe": "sp500", "dry_run": true})).await;
+    assert_eq!(w.keys(keys::HISTORY).await.len(), 2);
+}

@@ -38,10 +38,16 @@ pub fn client_for(sim: &sim::Running, key: &str, rate_per_min: f64) -> Arc<Alpha
     Arc::new(AlphaVantage::new(cfg).unwrap())
 }
 
-/// Runs the `stockpicks` binary with a clean environment plus `env`.
+/// Runs the `stockpicks` binary with a clean environment plus `env`, in a fresh working
+/// directory (so its default `out/` and history stay out of the repository).
 pub fn stockpicks(args: &[&str], env: &[(&str, &str)]) -> std::process::Output {
+    stockpicks_in(&tempdir("cwd"), args, env)
+}
+
+/// Runs the `stockpicks` binary in `cwd`.
+pub fn stockpicks_in(cwd: &std::path::Path, args: &[&str], env: &[(&str, &str)]) -> std::process::Output {
     let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_stockpicks"));
-    cmd.args(args).env_clear().env("PATH", std::env::var("PATH").unwrap_or_default());
+    cmd.current_dir(cwd).args(args).env_clear().env("PATH", std::env::var("PATH").unwrap_or_default());
     for (k, v) in env {
         cmd.env(k, v);
     }

@@ -5,5 +5,6 @@ mod helpers;
 
 mod cli;
 mod coordinator;
+mod insight;
 mod pipeline;
 mod recorded_data;
