@@ -2,7 +2,7 @@
 # Runs every test of the project on a fresh machine: installs what it needs (Python tools
 # into ./.venv, npm packages into infra/node_modules), starts the servers its tests use on
 # 127.0.0.1 (moto, the simulator, cargo lambda watch, the invocation proxy), and stops them
-# afterwards.
+# afterwards. Debian's chromium is installed with apt when missing (the report DOM test).
 #
 #   tests/run_all.sh
 #
@@ -27,6 +27,15 @@ cargo build --locked --features aws --bins
 step "Python tools for the end-to-end tests (into ./.venv)"
 [ -x .venv/bin/python ] || python3 -m venv .venv
 .venv/bin/pip install --quiet --disable-pip-version-check -r tests/e2e/requirements.txt
+
+step "headless Chromium for the report DOM test (Debian's chromium)"
+if ! command -v chromium >/dev/null 2>&1; then
+  SUDO=""
+  [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  $SUDO apt-get update -qq
+  $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium
+fi
+export CHROMIUM="$(command -v chromium)"
 
 step "end to end: aws lambda invoke -> cargo lambda watch -> moto (S3, SES) + simulator"
 .venv/bin/python -m pytest tests/e2e -q -p no:cacheprovider

@@ -19,7 +19,7 @@ use stockpicks::domain::universe::Universe;
 use stockpicks::pipeline::insight::{History, Insight};
 use stockpicks::pipeline::publish::MailSettings;
 use stockpicks::pipeline::run::{run_once, RunRequest};
-use stockpicks::ports::{Clock, Commentator, NoCommentator, Progress, SystemClock};
+use stockpicks::ports::{Clock, Commentator, FixedClock, NoCommentator, Progress, SystemClock};
 use stockpicks::sim::{self, Fault, SimConfig};
 
 /// mimalloc: ranking is allocation-heavy, and glibc malloc made it ~1.6x slower.
@@ -109,6 +109,10 @@ struct RunArgs {
     /// Where run records are kept for week-over-week changes and the track record.
     #[arg(long, default_value = "out/history")]
     history: PathBuf,
+    /// Built-in simulator only: run as of this date (YYYY-MM-DD, 13:00 UTC): the simulated
+    /// market and the run's clock both stand there. For demos and replaying weeks.
+    #[arg(long)]
+    sim_date: Option<String>,
     /// Keep no history: no comparison with earlier runs, and this run is not remembered.
     #[arg(long, conflicts_with = "history")]
     no_history: bool,
@@ -238,6 +242,13 @@ async fn run(args: RunArgs) -> Result<std::process::ExitCode> {
         eprintln!("warning: {w}");
     }
 
+    let sim_day = match &args.sim_date {
+        Some(d) if cfg.api_key.is_some() || cfg.base_url.is_some() => {
+            bail!("--sim-date {d}: only for the built-in simulator (unset ALPHA_VANTAGE_API_KEY and ALPHA_VANTAGE_BASE_URL)")
+        }
+        Some(d) => Some(time::parse_date_days(d).with_context(|| format!("--sim-date {d}: expected YYYY-MM-DD"))?),
+        None => None,
+    };
     // Market data: the real API with a key; otherwise the simulator, loudly.
     let (api_key, base_url, rate, _sim) = match (&cfg.api_key, &cfg.base_url) {
         (Some(key), url) => (key.clone(), url.clone().unwrap_or_else(|| REAL_HOST.to_string()), cfg.rate_per_min, None),
@@ -247,8 +258,9 @@ async fn run(args: RunArgs) -> Result<std::process::ExitCode> {
         }
         (None, None) => {
             let rate = if cfg.rate_is_explicit { cfg.rate_per_min } else { LOCAL_SIM_RATE_PER_MIN };
-            let running =
-                sim::start(SimConfig { rate_per_min: rate, ..SimConfig::default() }, 0).await.context("starting the built-in simulator")?;
+            let running = sim::start(SimConfig { rate_per_min: rate, day: sim_day, ..SimConfig::default() }, 0)
+                .await
+                .context("starting the built-in simulator")?;
             eprintln!("*** No ALPHA_VANTAGE_API_KEY set: using the built-in simulator at {} ({rate} requests/min).", running.base_url());
             eprintln!("*** SYNTHETIC DATA: every figure is invented; the outputs are marked so.");
             (Secret::new("simulator"), running.base_url(), rate, Some(running))
@@ -259,7 +271,10 @@ async fn run(args: RunArgs) -> Result<std::process::ExitCode> {
     client_cfg.max_attempts = cfg.max_attempts;
     let market = Arc::new(AlphaVantage::new(client_cfg).map_err(anyhow::Error::msg)?);
 
-    let clock = SystemClock;
+    let clock = match sim_day {
+        Some(day) => FixedClock(day * 86_400 + 13 * 3600),
+        None => FixedClock(SystemClock.now_unix()),
+    };
     let run_id = time::run_id(clock.now_unix(), fastrand::u32(..));
     let out = args.out.clone().unwrap_or_else(|| PathBuf::from("out").join(&run_id));
     std::fs::create_dir_all(&out).with_context(|| format!("creating output directory {}", out.display()))?;

@@ -98,12 +98,26 @@ pub const SECTORS: [&str; 11] = [
 pub struct Synth {
     seed: u64,
     known: HashMap<String, (String, String)>,
+    reporting: Option<Reporting>,
+}
+
+/// Sets the share of companies that reported in the week ending on `week_ending` (a day
+/// number), for benchmarks of quiet weeks and earnings season.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Reporting {
+    pub share: f64,
+    pub week_ending: i64,
 }
 
 impl Synth {
     pub fn new(seed: u64) -> Synth {
         let known = Universe::sp500().members.into_iter().map(|m| (m.symbol.to_string(), (m.name, m.sector))).collect();
-        Synth { seed, known }
+        Synth { seed, known, reporting: None }
+    }
+
+    pub fn with_reporting(mut self, reporting: Option<Reporting>) -> Synth {
+        self.reporting = reporting;
+        self
     }
 
     fn identity(&self, symbol: &str) -> (String, String) {
@@ -130,17 +144,70 @@ impl Synth {
         round_to(base * wander.exp(), 2)
     }
 
-    /// The OVERVIEW reply for `symbol` as of `day`.
+    /// The day `symbol` reports quarter `q` (see [`quarter_end_day`]): 20 to 64 days after
+    /// the quarter ends, or as the reporting override places it.
+    pub fn report_day(&self, symbol: &str, q: i64) -> i64 {
+        let h = mix(hash_str(self.seed ^ 0xEA27, symbol) ^ (q as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15));
+        let natural = quarter_end_day(q) + 20 + (h % 45) as i64;
+        let Some(r) = self.reporting else { return natural };
+        // The override moves the reports of the quarter that ended before its week.
+        if q != quarter_of(r.week_ending) - 1 {
+            return natural;
+        }
+        let (lo, hi) = (r.week_ending - 6, r.week_ending);
+        let unit = (mix(hash_str(self.seed ^ 0x5E1E, symbol)) >> 11) as f64 / (1u64 << 53) as f64;
+        let selected = unit < r.share;
+        if selected {
+            hi - (h % 7) as i64
+        } else if (lo..=hi).contains(&natural) {
+            // Out of the week: before it when the quarter leaves room, else after it.
+            if lo - 11 > quarter_end_day(q) + 20 {
+                lo - 1 - (h % 10) as i64
+            } else {
+                hi + 1 + (h % 20) as i64
+            }
+        } else {
+            natural
+        }
+    }
+
+    /// The last quarter `symbol` reported by `day`, and the day it did.
+    pub fn last_report(&self, symbol: &str, day: i64) -> (i64, i64) {
+        let q0 = quarter_of(day);
+        (q0 - 3..=q0).rev().map(|q| (q, self.report_day(symbol, q))).find(|(_, d)| *d <= day).expect("a report within a year")
+    }
+
+    /// The next day after `day` that `symbol` reports.
+    pub fn next_report(&self, symbol: &str, day: i64) -> i64 {
+        let q0 = quarter_of(day);
+        (q0 - 2..=q0 + 1).map(|q| self.report_day(symbol, q)).filter(|d| *d > day).min().expect("a report within a year")
+    }
+
+    /// Mean price over the `n` days up to `day` (sampled every `step` days).
+    fn mean_price(&self, symbol: &str, day: i64, n: i64, step: usize) -> f64 {
+        let v: Vec<f64> = (0..n).step_by(step).map(|k| self.price(symbol, day - k)).collect();
+        v.iter().sum::<f64>() / v.len() as f64
+    }
+
+    /// The OVERVIEW reply for `symbol` as of `day`. The company's books change only when it
+    /// reports (each quarter, 20-64 days after the quarter ends); price-dependent fields
+    /// (market value, P/E, yields, moving averages, the 52-week range) follow the price.
     pub fn overview(&self, symbol: &str, day: i64) -> Value {
         let (name, sector) = self.identity(symbol);
         let prof = profile(&sector);
+        let (quarter, reported) = self.last_report(symbol, day);
+        // The company's traits, then this quarter's news.
         let mut d = Draws(hash_str(self.seed.wrapping_add(1), symbol));
+        let mut n = Draws(mix(hash_str(self.seed.wrapping_add(3), symbol) ^ (quarter as u64).wrapping_mul(0xD6E8_FEB8_6659_FD93)));
         let price = self.price(symbol, day);
+        let ref_price = self.price(symbol, reported);
         let shares = 10f64.powf(8.0 + 2.0 * d.uniform()).round();
         let market_cap = (price * shares).round();
-        let ps = (prof.price_to_sales * d.normal(0.0, 0.45).exp()).max(0.1);
-        let revenue = (market_cap / ps).round();
-        let margin = d.normal(prof.margin.0, prof.margin.1);
+        let ref_cap = ref_price * shares;
+        let ps_base = (prof.price_to_sales * d.normal(0.0, 0.45).exp()).max(0.1);
+        let revenue = (ref_cap / ps_base * n.normal(0.0, 0.03).exp()).round();
+        let ps = market_cap / revenue;
+        let margin = d.normal(prof.margin.0, prof.margin.1) + n.normal(0.0, 0.01);
         let op_margin = margin + prof.op_extra + d.normal(0.0, 0.03);
         let net_income = revenue * margin;
         let eps = net_income / shares;
@@ -149,14 +216,15 @@ impl Synth {
         let roa = margin * turnover;
         let roe = roa * leverage;
         let ebitda = revenue * (op_margin + 0.04 + d.uniform() * 0.06);
-        let ev = market_cap * (1.0 + d.normal(0.15, 0.15).max(-0.3));
-        let rev_growth = d.normal(prof.growth, 0.09);
-        let earn_growth = d.normal(prof.growth * 1.5, 0.35);
-        let dma200 = price / d.normal(1.03, 0.10).max(0.6);
-        let dma50 = price / d.normal(1.01, 0.05).max(0.7);
-        let high52 = price.max(dma200).max(dma50) * (1.0 + d.uniform() * 0.25);
-        let low52 = price.min(dma200).min(dma50) * (1.0 - d.uniform() * 0.25);
-        let target = price * d.normal(1.08, 0.12).max(0.5);
+        let ev = market_cap + ref_cap * d.normal(0.15, 0.15).max(-0.3);
+        let rev_growth = d.normal(prof.growth, 0.07) + n.normal(0.0, 0.04);
+        let earn_growth = d.normal(prof.growth * 1.5, 0.25) + n.normal(0.0, 0.15);
+        let dma200 = self.mean_price(symbol, day, 200, 5);
+        let dma50 = self.mean_price(symbol, day, 50, 2);
+        let path: Vec<f64> = (0..365).step_by(3).map(|k| self.price(symbol, day - k)).collect();
+        let high52 = path.iter().copied().fold(price, f64::max);
+        let low52 = path.iter().copied().fold(price, f64::min);
+        let target = ref_price * d.normal(1.08, 0.12).max(0.5) * n.normal(0.0, 0.05).exp();
         let analysts = (d.uniform() * 40.0).round() as u32;
         let optimism = d.uniform();
         let mut ratings = [0u32; 5];
@@ -172,9 +240,10 @@ impl Synth {
             ratings[i] += 1;
         }
         let book_value = (net_income / roe.max(0.01)) / shares;
-        let div_yield = if d.chance(0.25) { 0.0 } else { d.uniform() * 0.05 };
+        let dps = if d.chance(0.25) { 0.0 } else { ref_price * d.uniform() * 0.05 };
+        let div_yield = dps / price;
         let beta = (prof.beta * d.normal(0.0, 0.25).exp()).max(0.1);
-        let latest_quarter = latest_quarter_end(day);
+        let latest_quarter = crate::domain::time::date(quarter_end_day(quarter) * 86_400);
 
         let mut o = Map::new();
         let mut put = |k: &str, v: Value| {
@@ -201,7 +270,7 @@ impl Synth {
         put("PERatio", if eps > 0.0 { s(price / eps, 2) } else { json!("None") });
         put("PEGRatio", if eps > 0.0 && earn_growth > 0.0 { s(price / eps / (earn_growth * 100.0), 3) } else { json!("0") });
         put("BookValue", s(book_value, 3));
-        put("DividendPerShare", s(price * div_yield, 2));
+        put("DividendPerShare", s(dps, 2));
         put("DividendYield", s(div_yield, 4));
         put("EPS", s(eps, 2));
         put("RevenuePerShareTTM", s(revenue / shares, 2));
@@ -297,16 +366,17 @@ fn fmt4(x: f64) -> String {
     format!("{x:.4}")
 }
 
-/// The last calendar quarter end at least ~35 days before `day` (reports lag the quarter).
-fn latest_quarter_end(day: i64) -> String {
-    let (y, m, _) = crate::domain::time::civil_from_days(day - 35);
-    let (qy, qm, qd) = match m {
-        1..=3 => (y - 1, 12, 31),
-        4..=6 => (y, 3, 31),
-        7..=9 => (y, 6, 30),
-        _ => (y, 9, 30),
-    };
-    format!("{qy:04}-{qm:02}-{qd:02}")
+/// Quarter index of a day: year x 4 + (0 for Jan-Mar ... 3 for Oct-Dec).
+pub fn quarter_of(day: i64) -> i64 {
+    let (y, m, _) = crate::domain::time::civil_from_days(day);
+    y * 4 + (m as i64 - 1) / 3
+}
+
+/// The last day of quarter `q`.
+pub fn quarter_end_day(q: i64) -> i64 {
+    let (y, k) = (q.div_euclid(4), q.rem_euclid(4));
+    let (m, d) = [(3, 31), (6, 30), (9, 30), (12, 31)][k as usize];
+    crate::domain::time::days_from_civil(y, m, d)
 }
 
 #[cfg(test)]
@@ -339,9 +409,48 @@ mod tests {
     }
 
     #[test]
-    fn quarter_ends() {
-        assert_eq!(latest_quarter_end(crate::domain::time::days_from_civil(2026, 11, 28)), "2026-09-30");
-        assert_eq!(latest_quarter_end(crate::domain::time::days_from_civil(2026, 2, 1)), "2025-09-30");
-        assert_eq!(latest_quarter_end(crate::domain::time::days_from_civil(2026, 3, 15)), "2025-12-31");
+    fn quarters_and_report_days() {
+        use crate::domain::time::days_from_civil;
+        let q = quarter_of(days_from_civil(2026, 11, 28));
+        assert_eq!(quarter_end_day(q), days_from_civil(2026, 12, 31));
+        assert_eq!(quarter_end_day(q - 1), days_from_civil(2026, 9, 30));
+        assert_eq!(quarter_end_day(q - 4), days_from_civil(2025, 12, 31));
+        let s = Synth::new(3);
+        let day = days_from_civil(2026, 11, 28);
+        for sym in ["AAPL", "MSFT", "KO", "ZZZQ"] {
+            let (rq, rd) = s.last_report(sym, day);
+            assert!(rd <= day && rd >= quarter_end_day(rq) + 20 && rd <= quarter_end_day(rq) + 64);
+            let next = s.next_report(sym, day);
+            assert!(next > day && next - rd <= 91 + 45, "{sym}: {rd} {next}");
+            assert_eq!(s.last_report(sym, next).1, next);
+        }
+    }
+
+    #[test]
+    fn books_change_only_when_the_company_reports() {
+        let s = Synth::new(5);
+        let (_, reported) = s.last_report("KO", 20_500);
+        let next = s.next_report("KO", 20_500);
+        let before = s.overview("KO", reported);
+        let later = s.overview("KO", next - 1);
+        assert_eq!(before["EPS"], later["EPS"]);
+        assert_eq!(before["RevenueTTM"], later["RevenueTTM"]);
+        assert_ne!(before["PERatio"], later["PERatio"], "price-dependent ratios move with the price");
+        let after = s.overview("KO", next);
+        assert_ne!(before["EPS"], after["EPS"], "a new quarter brings new books");
+    }
+
+    #[test]
+    fn the_reporting_override_sets_the_share_that_reported_in_the_week() {
+        let day = crate::domain::time::days_from_civil(2026, 11, 30);
+        let syms: Vec<String> = Universe::sp500().members.iter().map(|m| m.symbol.to_string()).collect();
+        for share in [0.05, 0.35] {
+            let s = Synth::new(42).with_reporting(Some(Reporting { share, week_ending: day }));
+            let reported = syms.iter().filter(|x| s.last_report(x, day).1 > day - 7).count() as f64 / syms.len() as f64;
+            assert!((reported - share).abs() < 0.04, "{share}: {reported}");
+            // The calendar a week earlier announced exactly those.
+            let announced = syms.iter().filter(|x| s.next_report(x, day - 7) <= day).count() as f64 / syms.len() as f64;
+            assert_eq!(announced, reported);
+        }
     }
 }
