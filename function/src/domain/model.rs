@@ -21,6 +21,9 @@ struct ModelFile {
     sector_relative: bool,
     #[serde(default = "default_min_sector_size")]
     min_sector_size: usize,
+    /// Share of the composite given to an LLM's 1-10 score (0 = off).
+    #[serde(default)]
+    llm_weight: f64,
     /// In file order: reports list the groups as the model does.
     groups: toml::Table,
     factors: Vec<FactorFile>,
@@ -88,6 +91,9 @@ pub struct Model {
     pub min_coverage: f64,
     pub sector_relative: bool,
     pub min_sector_size: usize,
+    /// Share of the composite given to an LLM's 1-10 score; 0 (the default) = off, and
+    /// only then is the ranking reproducible from the data alone.
+    pub llm_weight: f64,
     pub groups: Vec<Group>,
     pub factors: Vec<ModelFactor>,
 }
@@ -115,6 +121,9 @@ impl Model {
         let file: ModelFile = toml::from_str(text).map_err(|e| ModelError::Syntax(e.to_string()))?;
         if !(file.min_coverage > 0.0 && file.min_coverage <= 1.0) {
             return Err(ModelError::Invalid(format!("min_coverage must be in (0, 1], got {}", file.min_coverage)));
+        }
+        if !(0.0..0.5).contains(&file.llm_weight) {
+            return Err(ModelError::Invalid(format!("llm_weight must be in [0, 0.5), got {}", file.llm_weight)));
         }
         if file.factors.is_empty() {
             return Err(ModelError::Invalid("no [[factors]]".into()));
@@ -188,6 +197,7 @@ impl Model {
             min_coverage: file.min_coverage,
             sector_relative: file.sector_relative,
             min_sector_size: file.min_sector_size.max(1),
+            llm_weight: file.llm_weight,
             groups,
             factors,
         })
@@ -228,6 +238,15 @@ mod tests {
         assert!(e.to_string().contains("weight of factor \"roe\""), "{e}");
         let e = Model::from_toml("name='x'\n[groups]\nv=-2\n[[factors]]\nname='roe'\ngroup='v'\n").unwrap_err();
         assert!(e.to_string().contains("weight of group"), "{e}");
+    }
+
+    #[test]
+    fn llm_weight_is_off_by_default_and_bounded() {
+        assert_eq!(Model::default_model().llm_weight, 0.0);
+        let ok = Model::from_toml("name='x'\nllm_weight=0.2\n[groups]\nv=1\n[[factors]]\nname='roe'\ngroup='v'\n").unwrap();
+        assert_eq!(ok.llm_weight, 0.2);
+        let e = Model::from_toml("name='x'\nllm_weight=0.7\n[groups]\nv=1\n[[factors]]\nname='roe'\ngroup='v'\n").unwrap_err();
+        assert!(e.to_string().contains("llm_weight must be in [0, 0.5)"), "{e}");
     }
 
     #[test]

@@ -58,6 +58,9 @@ pub struct ModelInfo {
     /// Each factor's group and share of the whole model's weight, for `stockpicks explain`.
     #[serde(default)]
     pub weights: Vec<FactorWeight>,
+    /// Share of the composite given to an LLM score (0 = off).
+    #[serde(default)]
+    pub llm_weight: f64,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -104,6 +107,21 @@ pub struct RunReport {
     /// Where the picks' commentary came from.
     #[serde(default = "rules_only")]
     pub commentary: CommentarySource,
+    /// Set when the model's `llm_weight` is on: what the LLM score did to the ranking.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub llm_scoring: Option<LlmScoring>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct LlmScoring {
+    pub weight: f64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model: Option<String>,
+    /// Ranked stocks that got a valid score.
+    pub scored: usize,
+    /// False when the LLM score changed the ranking: the same data can rank differently.
+    pub applied: bool,
+    pub note: String,
 }
 
 fn rules_only() -> CommentarySource {
@@ -183,6 +201,7 @@ pub fn build(inputs: ReportInputs<'_>, fetched: &Fetched) -> RunReport {
                     weight: (f.effective_weight * 1e6).round() / 1e6,
                 })
                 .collect(),
+            llm_weight: inputs.model.llm_weight,
         },
         version: env!("CARGO_PKG_VERSION").to_string(),
         top: inputs.top,
@@ -193,7 +212,27 @@ pub fn build(inputs: ReportInputs<'_>, fetched: &Fetched) -> RunReport {
         changes: None,
         track_record: Vec::new(),
         commentary: rules_only(),
+        llm_scoring: None,
     }
+}
+
+/// Mixes an LLM's 1-10 scores into the composite with `weight`, re-sorts (score, then
+/// symbol) and renumbers; the picks are the new top. A stock without a valid LLM score
+/// keeps its composite, as a stock missing a factor does: nothing is filled in.
+pub fn apply_llm_scores(r: &mut RunReport, scores: &BTreeMap<Symbol, u8>, weight: f64) {
+    for p in &mut r.ranking {
+        p.llm_score = scores.get(&p.symbol).copied();
+        if let Some(s) = p.llm_score {
+            let llm = (s as f64 - 1.0) / 9.0 * 100.0;
+            p.score = ((1.0 - weight) * p.score + weight * llm) * 100.0;
+            p.score = p.score.round() / 100.0;
+        }
+    }
+    r.ranking.sort_by(|a, b| b.score.total_cmp(&a.score).then_with(|| a.symbol.cmp(&b.symbol)));
+    for (i, p) in r.ranking.iter_mut().enumerate() {
+        p.rank = i + 1;
+    }
+    r.picks = r.ranking.iter().take(r.top).cloned().collect();
 }
 
 /// "ranked 20 of 503 symbols (4.0%, under the 90% gate): 483 had no data (daily quota exhausted: 478, unknown symbol: 5)"
@@ -245,6 +284,17 @@ impl RunReport {
 
     /// The first line of every rendering: says PARTIAL and why, or what the run covered.
     pub fn headline(&self) -> String {
+        let mut h = self.headline_core();
+        if let Some(l) = self.llm_scoring.as_ref().filter(|l| l.applied) {
+            h.push_str(&format!(
+                " The ranking includes an LLM score ({:.0}% weight): it is not reproducible from the data alone.",
+                l.weight * 100.0
+            ));
+        }
+        h
+    }
+
+    fn headline_core(&self) -> String {
         match &self.partial {
             Some(why) => format!("PARTIAL REPORT: {why}."),
             None => format!(

@@ -89,6 +89,9 @@ pub struct RankedStock {
     /// Validated LLM commentary (picks only, when commentary is on and it passed).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub commentary: Option<String>,
+    /// The LLM's 1-10 score, when the model's `llm_weight` is on and it gave a valid one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub llm_score: Option<u8>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -359,6 +362,7 @@ fn rank_with_threads(model: &Model, candidates: &[Candidate], threads: usize) ->
             price: c.fundamentals.price().map(sig6),
             other_classes: others.to_vec(),
             commentary: None,
+            llm_score: None,
         }
     };
     let build_slice = |first: usize, part: &[(&Scored, Vec<Symbol>)]| -> Vec<RankedStock> {

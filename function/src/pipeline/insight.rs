@@ -6,7 +6,7 @@
 
 use crate::domain::commentary::{self, CommentarySource};
 use crate::domain::history::{self, RunRecord};
-use crate::domain::report::RunReport;
+use crate::domain::report::{self, LlmScoring, RunReport};
 use crate::ports::{CommentaryError, Commentator, NoCommentator, ObjectStore, StoreError};
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -63,6 +63,10 @@ impl<S: ObjectStore> Insight<S> {
 
     /// Adds changes, track record and commentary to `report` (published at `now`).
     pub async fn enrich(&self, report: &mut RunReport, now: i64) {
+        // The final order first: history compares it, commentary describes its picks.
+        if report.model.llm_weight > 0.0 {
+            add_llm_scores(report, self.commentator.as_ref()).await;
+        }
         if let Some(h) = &self.history {
             let records = h.load(&mut report.warnings).await;
             add_history(report, now, &records);
@@ -86,6 +90,38 @@ pub fn add_history(report: &mut RunReport, now: i64, records: &[RunRecord]) {
     report.changes = history::changes(&ranking, report.picks.len(), &earlier);
     let prices: BTreeMap<_, _> = report.ranking.iter().filter_map(|p| Some((p.symbol.clone(), p.price.filter(|x| *x > 0.0)?))).collect();
     report.track_record = history::track_record(&prices, now, &earlier);
+}
+
+/// The model's `llm_weight`: one scoring call for every ranked stock, validated, mixed
+/// into the composite. On any failure the ranking stays the data's own, and says so.
+pub async fn add_llm_scores(report: &mut RunReport, commentator: &dyn Commentator) {
+    let weight = report.model.llm_weight;
+    let prompt = commentary::score_prompt(&report.ranking);
+    let model = commentator.model();
+    let not_applied = |note: String| LlmScoring { weight, model: model.clone(), scored: 0, applied: false, note };
+    report.llm_scoring = Some(match commentator.complete(&prompt).await {
+        Err(e) => not_applied(format!("LLM score not applied ({e}); the ranking is the data's alone")),
+        Ok(content) => match commentary::validate_scores(&content, &prompt) {
+            Err(e) => not_applied(format!("LLM score not applied: reply rejected ({e}); the ranking is the data's alone")),
+            Ok((scores, _)) if scores.is_empty() => not_applied("LLM score not applied: no valid score in the reply".into()),
+            Ok((scores, dropped)) => {
+                report::apply_llm_scores(report, &scores, weight);
+                LlmScoring {
+                    weight,
+                    model: model.clone(),
+                    scored: scores.len(),
+                    applied: true,
+                    note: format!(
+                        "LLM 1-10 score for {} of {} ranked stocks at {:.0}% of the composite ({} entries dropped in validation); not reproducible from the data alone",
+                        scores.len(),
+                        report.ranking.len(),
+                        weight * 100.0,
+                        dropped.len()
+                    ),
+                }
+            }
+        },
+    });
 }
 
 /// One commentary call for the picks; the reply is validated, and on any failure the

@@ -199,6 +199,9 @@ pub fn render(r: &RunReport, unsubscribe: &str) -> String {
         Esc(&r.data_date.fetched)
     );
     let _ = write!(h, "<p id=\"coverage\" style=\"margin:0 0 4px;font-size:13px;color:#555\">{}</p>", Esc(&data_line(r)));
+    if let Some(l) = &r.llm_scoring {
+        let _ = write!(h, "<p id=\"llm-scoring\" style=\"margin:0 0 4px;font-size:12px;color:#b00020\">{}</p>", Esc(&l.note));
+    }
     let _ = write!(h, "<p id=\"commentary-source\" style=\"margin:0 0 12px;font-size:12px;color:#777\">{}</p>", Esc(&commentary_line(r)));
 
     let _ = write!(

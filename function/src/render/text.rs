@@ -58,6 +58,10 @@ pub fn table(r: &RunReport) -> String {
 pub fn email_text(r: &RunReport, unsubscribe: &str) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "{}", r.headline());
+    if let Some(l) = &r.llm_scoring {
+        let _ = writeln!(out, "{}", l.note);
+    }
+    let _ = writeln!(out, "{}", super::commentary_line(r));
     if r.data_source.is_synthetic() {
         let _ = writeln!(out, "SYNTHETIC DATA: these figures come from the built-in simulator, not from real companies.");
     }
@@ -72,9 +76,36 @@ pub fn email_text(r: &RunReport, unsubscribe: &str) -> String {
             factor_value(p, "roe"),
             factor_value(p, "revenue_growth")
         );
+        if let Some(c) = &p.commentary {
+            let _ = writeln!(out, "   {c}");
+        }
         for reason in &p.reasons {
             let _ = writeln!(out, "   - {reason}");
         }
+    }
+    if let Some(c) = &r.changes {
+        let new: Vec<String> = c.picks.iter().filter(|p| p.new_entry).map(|p| p.symbol.to_string()).collect();
+        let gone: Vec<String> = c.dropped.iter().map(|d| d.symbol.to_string()).collect();
+        let _ = writeln!(
+            out,
+            "\nSince the last run ({}): new {}; dropped out {}.",
+            c.previous_published.get(..10).unwrap_or(""),
+            list_or_none(&new),
+            list_or_none(&gone)
+        );
+    }
+    for t in r.track_record.iter().take(6) {
+        let pct = |x: Option<f64>| x.map_or("n/a".to_string(), |v| format!("{:+.1}%", v * 100.0));
+        let _ = writeln!(
+            out,
+            "Track record: picks of {} ({:.0} days ago): {} vs median stock {} ({} of {} beat it).",
+            t.published.get(..10).unwrap_or(""),
+            t.days,
+            pct(t.picks_return),
+            pct(t.universe_median),
+            t.beat_median,
+            t.picks_priced
+        );
     }
     if !r.unranked.is_empty() {
         let _ = writeln!(out, "\nNot ranked: {} symbols (see results.json for each reason).", r.unranked.len());
@@ -82,6 +113,14 @@ pub fn email_text(r: &RunReport, unsubscribe: &str) -> String {
     let _ = writeln!(out, "\n{NOT_ADVICE}");
     let _ = writeln!(out, "Unsubscribe: {unsubscribe}");
     out
+}
+
+fn list_or_none(v: &[String]) -> String {
+    if v.is_empty() {
+        "none".into()
+    } else {
+        v.join(", ")
+    }
 }
 
 /// `stockpicks explain`: why a stock got its rank.
@@ -137,7 +176,23 @@ pub fn explain(r: &RunReport, symbol: &Symbol) -> Result<String, String> {
         );
     }
     let total: f64 = parts.iter().map(|p| p.contribution).sum();
-    let _ = writeln!(out, "{:<22} {:>66.2}  (= score {:.2}, to rounding)", "total", total, stock.score);
+    match (stock.llm_score, &r.llm_scoring) {
+        (Some(llm), Some(l)) if l.applied => {
+            let _ = writeln!(out, "{:<22} {:>66.2}  (the data's score)", "total", total);
+            let _ = writeln!(
+                out,
+                "LLM score {llm}/10 at {:.0}%: {:.0}% x {total:.2} + {:.0}% x {:.1} = {:.2} (not reproducible from the data alone)",
+                l.weight * 100.0,
+                (1.0 - l.weight) * 100.0,
+                l.weight * 100.0,
+                (llm as f64 - 1.0) / 9.0 * 100.0,
+                stock.score
+            );
+        }
+        _ => {
+            let _ = writeln!(out, "{:<22} {:>66.2}  (= score {:.2}, to rounding)", "total", total, stock.score);
+        }
+    }
     let _ = writeln!(
         out,
         "\nGroups: {}",

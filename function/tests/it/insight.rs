@@ -48,6 +48,8 @@ enum Mode {
     Malformed,
     Hang,
     ServerError,
+    /// Scoring calls get scores that reverse the ranking; commentary calls a good reply.
+    ReverseScores,
 }
 
 struct FakeOpenAi {
@@ -76,7 +78,17 @@ fn reply_for(mode: Mode, req: &Value) -> (u16, String) {
     let envelope = |content: String| {
         json!({"choices": [{"index": 0, "finish_reason": "stop", "message": {"role": "assistant", "content": content}}]}).to_string()
     };
+    let scoring = req["response_format"]["json_schema"]["name"] == "llm_scores";
     match mode {
+        Mode::ReverseScores if scoring => {
+            let stocks = stocks_in(req);
+            let n = stocks.len();
+            let scores: Vec<Value> =
+                stocks.iter().enumerate().map(|(i, s)| json!({"symbol": s["symbol"], "score": 1 + i * 9 / (n - 1)})).collect();
+            (200, envelope(json!({"scores": scores}).to_string()))
+        }
+        Mode::ReverseScores => (200, envelope(content(good_picks(req)))),
+        Mode::Malformed if scoring => (200, envelope("{\"scores\": [".to_string())),
         Mode::Good => (200, envelope(content(good_picks(req)))),
         Mode::UnknownTicker => {
             let mut p = good_picks(req);
@@ -151,13 +163,17 @@ struct Ran {
 }
 
 async fn run(sim_cfg: SimConfig, u: Universe, now: i64, name: &str, insight: &Insight<DirStore>) -> Ran {
+    run_model(sim_cfg, u, now, name, insight, Model::default_model()).await
+}
+
+async fn run_model(sim_cfg: SimConfig, u: Universe, now: i64, name: &str, insight: &Insight<DirStore>, model: Model) -> Ran {
     let sim = sim::start(sim_cfg, 0).await.unwrap();
     let client: Arc<AlphaVantage> = client_for(&sim, "k", 60_000.0);
     let out = tempdir(name);
     let req = RunRequest {
         run_id: format!("20261128T1105Z-{name}"),
         universe: u,
-        model: Model::default_model(),
+        model,
         top: 10,
         workers: 5,
         price_source: PriceSource::Overview,
@@ -391,4 +407,55 @@ async fn history_gives_changes_streaks_and_a_track_record_without_look_ahead() {
     // No look-ahead: a run dated before the stored ones sees none of them.
     let early = run(sim_on(day0 - 7), u, NOW - week, "wk0", &insight()).await.report;
     assert!(early.changes.is_none() && early.track_record.is_empty());
+}
+
+fn model_with_llm_weight(w: f64) -> Model {
+    let text =
+        stockpicks::domain::model::DEFAULT_MODEL_TOML.replace("min_sector_size = 5", &format!("min_sector_size = 5\nllm_weight = {w}"));
+    Model::from_toml(&text).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn llm_weight_mixes_one_consistent_score_pass_into_the_ranking_and_says_so() {
+    let plain = run(fast_sim(), universe(60), NOW, "llmw-plain", &Insight::<DirStore>::none()).await.report;
+    let fake = fake_openai(Mode::ReverseScores).await;
+    let insight = Insight::<DirStore> { history: None, commentator: commentator(&fake, Duration::from_secs(2)) };
+    let ran = run_model(fast_sim(), universe(60), NOW, "llmw", &insight, model_with_llm_weight(0.4)).await;
+    let r = &ran.report;
+
+    let reqs = fake.requests.lock().unwrap();
+    assert_eq!(reqs.len(), 2, "one scoring pass for all ranked stocks, one commentary call");
+    assert_eq!(reqs[0].1["response_format"]["json_schema"]["name"], "llm_scores");
+    assert_eq!(stocks_in(&reqs[0].1).len(), plain.ranking.len(), "every ranked stock in the one pass");
+    assert!(!reqs[0].1.to_string().contains("company_name"), "no company text in the scoring call");
+
+    let l = r.llm_scoring.as_ref().unwrap();
+    assert!(l.applied && l.scored == r.ranking.len(), "{l:?}");
+    assert!(r.headline().contains("not reproducible"), "{}", r.headline());
+    assert!(read(&ran.out, "report.html").contains("not reproducible"));
+    // Each score = 60% data + 40% LLM, re-sorted and renumbered; the picks are the new top.
+    for p in &r.ranking {
+        let before = plain.ranking.iter().find(|q| q.symbol == p.symbol).unwrap();
+        let llm = (p.llm_score.unwrap() as f64 - 1.0) / 9.0 * 100.0;
+        assert!((p.score - (0.6 * before.score + 0.4 * llm)).abs() < 0.011, "{}", p.symbol);
+    }
+    assert!(r.ranking.windows(2).all(|w| w[0].score >= w[1].score && w[1].rank == w[0].rank + 1));
+    assert_eq!(r.picks.iter().map(|p| &p.symbol).collect::<Vec<_>>(), r.ranking.iter().take(10).map(|p| &p.symbol).collect::<Vec<_>>());
+    assert_ne!(r.picks[0].symbol, plain.picks[0].symbol, "reversing scores at 40% moves the top");
+    // The commentary describes the final picks.
+    let asked: Vec<String> = stocks_in(&reqs[1].1).iter().map(|s| s["symbol"].as_str().unwrap().to_string()).collect();
+    assert_eq!(asked, r.picks.iter().map(|p| p.symbol.to_string()).collect::<Vec<_>>());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_scoring_pass_leaves_the_data_ranking() {
+    let plain = run(fast_sim(), universe(40), NOW, "llmw-plain2", &Insight::<DirStore>::none()).await.report;
+    let fake = fake_openai(Mode::Malformed).await;
+    let insight = Insight::<DirStore> { history: None, commentator: commentator(&fake, Duration::from_secs(2)) };
+    let r = run_model(fast_sim(), universe(40), NOW, "llmw-bad", &insight, model_with_llm_weight(0.2)).await.report;
+    let l = r.llm_scoring.as_ref().unwrap();
+    assert!(!l.applied && l.note.contains("not applied"), "{l:?}");
+    assert!(!r.headline().contains("not reproducible"));
+    let order = |x: &RunReport| x.ranking.iter().map(|p| (p.symbol.clone(), p.score)).collect::<Vec<_>>();
+    assert_eq!(order(&r), order(&plain));
 }
