@@ -71,6 +71,10 @@ pub struct Config {
     pub time_budget: Duration,
     pub run_deadline: Duration,
     pub openai: OpenAiConfig,
+    /// A cached OVERVIEW is never reused past this age, reported or not.
+    pub cache_max_age_days: i64,
+    /// `OVERVIEW_CACHE=off` turns the cache off (Lambda; the CLI has --no-cache).
+    pub cache_enabled: bool,
 }
 
 /// Optional LLM commentary: on when a key is given (or, in Lambda, its secret).
@@ -153,7 +157,14 @@ impl Config {
             model: get("OPENAI_MODEL").unwrap_or_else(|| crate::adapters::openai::DEFAULT_MODEL.to_string()),
             timeout: Duration::from_secs(number(&get, "OPENAI_TIMEOUT_SECS", 60.0, 1.0, 600.0)? as u64),
         };
+        let cache_enabled = match get("OVERVIEW_CACHE").as_deref() {
+            None | Some("on") => true,
+            Some("off") => false,
+            Some(other) => return Err(ConfigError { var: "OVERVIEW_CACHE", value: other.into(), why: "must be on or off".into() }),
+        };
         Ok(Config {
+            cache_enabled,
+            cache_max_age_days: number(&get, "CACHE_MAX_AGE_DAYS", 30.0, 1.0, 365.0)? as i64,
             openai,
             api_key,
             base_url,

@@ -2,6 +2,7 @@
 //! edge (`adapters/`) and a local or in-memory one, so the local run and the Lambda run are
 //! the same pipeline with different parts plugged in.
 
+use crate::domain::cache::Calendar;
 use crate::domain::commentary::Prompt;
 use crate::domain::fundamentals::Fundamentals;
 use crate::domain::Symbol;
@@ -16,6 +17,11 @@ pub trait MarketData: Send + Sync + 'static {
     fn overview(&self, symbol: &Symbol) -> impl Future<Output = Result<Fundamentals, FetchError>> + Send;
     /// Latest price (GLOBAL_QUOTE).
     fn quote(&self, symbol: &Symbol) -> impl Future<Output = Result<f64, FetchError>> + Send;
+    /// Latest prices of up to 100 symbols in one call (REALTIME_BULK_QUOTES);
+    /// `PremiumOnly` when the key is not entitled. Symbols without a row are absent.
+    fn bulk_quotes(&self, symbols: &[Symbol]) -> impl Future<Output = Result<Vec<(Symbol, f64)>, FetchError>> + Send;
+    /// Upcoming report dates (EARNINGS_CALENDAR, one call for all symbols).
+    fn earnings_calendar(&self) -> impl Future<Output = Result<Calendar, FetchError>> + Send;
     fn stats(&self) -> ApiStats;
     /// True once any reply said it came from the simulator.
     fn synthetic(&self) -> bool;

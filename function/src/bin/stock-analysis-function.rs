@@ -137,6 +137,7 @@ async fn build() -> Result<Coord> {
             min_run_coverage: cfg.min_run_coverage,
             memory_mb: lcfg.memory_mb,
             latency_secs: 0.25,
+            cache_max_age_days: cfg.cache_enabled.then_some(cfg.cache_max_age_days),
             mail: MailSettings {
                 sender: cfg.email_sender.clone(),
                 recipients: cfg.email_recipients.clone(),

@@ -16,6 +16,7 @@ use stockpicks::domain::model::Model;
 use stockpicks::domain::symbol::{parse_list, Symbol};
 use stockpicks::domain::time;
 use stockpicks::domain::universe::Universe;
+use stockpicks::pipeline::cache::OverviewCache;
 use stockpicks::pipeline::insight::{History, Insight};
 use stockpicks::pipeline::publish::MailSettings;
 use stockpicks::pipeline::run::{run_once, RunRequest};
@@ -113,6 +114,13 @@ struct RunArgs {
     /// market and the run's clock both stand there. For demos and replaying weeks.
     #[arg(long)]
     sim_date: Option<String>,
+    /// The OVERVIEW cache: entries are reused until the company reports (per the earnings
+    /// calendar) or CACHE_MAX_AGE_DAYS pass.
+    #[arg(long, default_value = "out/cache")]
+    cache: PathBuf,
+    /// Fetch everything afresh and write no cache.
+    #[arg(long, conflicts_with = "cache")]
+    no_cache: bool,
     /// Keep no history: no comparison with earlier runs, and this run is not remembered.
     #[arg(long, conflicts_with = "history")]
     no_history: bool,
@@ -153,6 +161,13 @@ struct SimArgs {
     /// Simulated date, YYYY-MM-DD (default today).
     #[arg(long)]
     date: Option<String>,
+    /// Share of companies (0-1) that reported in the week ending --reporting-week-ending:
+    /// 0.05 is a quiet week, 0.35 earnings season. Default: each company's own schedule.
+    #[arg(long)]
+    reporting_share: Option<f64>,
+    /// The week --reporting-share applies to ends on this date (default: --date, or today).
+    #[arg(long, requires = "reporting_share")]
+    reporting_week_ending: Option<String>,
 }
 
 #[derive(Subcommand)]
@@ -315,8 +330,16 @@ async fn run(args: RunArgs) -> Result<std::process::ExitCode> {
         Some(History { store: Arc::new(DirStore::new(&args.history)), prefix: String::new() })
     };
     let insight = Insight { history, commentator };
+    let cache = if args.no_cache {
+        None
+    } else {
+        std::fs::create_dir_all(&args.cache).with_context(|| format!("creating cache directory {}", args.cache.display()))?;
+        Some(OverviewCache { store: Arc::new(DirStore::new(&args.cache)), prefix: String::new(), max_age_days: cfg.cache_max_age_days })
+    };
     let progress: Arc<dyn Progress> = Arc::new(TermProgress::new());
-    let outcome = run_once(market.clone(), |m: &AlphaVantage| m.data_source(), &store, &insight, &mailer, &clock, req, progress).await?;
+    let outcome =
+        run_once(market.clone(), |m: &AlphaVantage| m.data_source(), &store, &insight, cache.as_ref(), &mailer, &clock, req, progress)
+            .await?;
     let r = &outcome.report;
 
     match args.format {
@@ -344,6 +367,23 @@ async fn run(args: RunArgs) -> Result<std::process::ExitCode> {
         r.stats.retries,
         r.stats.elapsed_ms as f64 / 1000.0
     );
+    if let Some(c) = &r.cache {
+        let bulk = match c.bulk_entitled {
+            Some(true) => format!("{} prices from REALTIME_BULK_QUOTES", c.bulk_prices),
+            Some(false) => "no bulk-quote entitlement".to_string(),
+            None => "bulk quotes not tried".to_string(),
+        };
+        eprintln!(
+            "Cache: {} reused, {} reported since, {} expired, {} absent, {} unusable; {}; calendar {}.",
+            c.hits,
+            c.reported,
+            c.expired,
+            c.absent,
+            c.unusable,
+            bulk,
+            if c.calendar { "read" } else { "unavailable" }
+        );
+    }
     eprintln!("Commentary: {}", r.commentary.note);
     if let Some(c) = &r.changes {
         eprintln!("Since run {}: {} new picks, {} dropped out.", c.previous_run, c.new_entries, c.dropped.len());
@@ -386,6 +426,16 @@ async fn serve_sim(a: SimArgs) -> Result<()> {
     }
     if let Some(d) = &a.date {
         cfg.day = Some(time::parse_date_days(d).with_context(|| format!("--date {d}: expected YYYY-MM-DD"))?);
+    }
+    if let Some(share) = a.reporting_share {
+        if !(0.0..=1.0).contains(&share) {
+            bail!("--reporting-share must be between 0 and 1");
+        }
+        let week_ending = match &a.reporting_week_ending {
+            Some(d) => time::parse_date_days(d).with_context(|| format!("--reporting-week-ending {d}: expected YYYY-MM-DD"))?,
+            None => cfg.day.unwrap_or_else(|| SystemClock.now_unix().div_euclid(86_400)),
+        };
+        cfg.reporting = Some(sim::synth::Reporting { share, week_ending });
     }
     if let Some(dir) = &a.fixtures {
         if !dir.is_dir() {

@@ -218,9 +218,96 @@ impl Fundamentals {
     }
 }
 
+impl Fundamentals {
+    /// The same company at price `p1`: fields that do not depend on the price (margins,
+    /// returns, growth, EPS, book value, analyst counts and target, moving averages) stay;
+    /// the price-dependent ones are recomputed: market value, P/E-type ratios, P/S, P/B,
+    /// dividend yield, EV (= old EV + change in market value) and its ratios, and the 52-week
+    /// range if the new price lies outside it.
+    pub fn repriced(&self, p1: f64) -> Fundamentals {
+        let mut f = self.clone();
+        let p0 = self.price();
+        f.quote_price = Some(p1);
+        let Some(p0) = p0.filter(|p| *p > 0.0 && p1 > 0.0) else { return f };
+        let k = p1 / p0;
+        let scale = |f: &mut Fundamentals, field: Field, by: f64| {
+            if let Some(v) = f.get(field) {
+                f.numbers.set(field, Some(v * by));
+            }
+        };
+        let old_cap = self.get(Field::MarketCapitalization);
+        for field in [
+            Field::MarketCapitalization,
+            Field::PeRatio,
+            Field::PegRatio,
+            Field::TrailingPe,
+            Field::ForwardPe,
+            Field::PriceToSalesRatioTtm,
+            Field::PriceToBookRatio,
+        ] {
+            scale(&mut f, field, k);
+        }
+        scale(&mut f, Field::DividendYield, 1.0 / k);
+        let ebitda = self.get(Field::Ebitda).filter(|e| *e != 0.0);
+        let revenue = self.get(Field::RevenueTtm).filter(|r| *r > 0.0);
+        let ev0 = match (self.get(Field::EvToEbitda), ebitda, self.get(Field::EvToRevenue), revenue) {
+            (Some(m), Some(e), _, _) => Some(m * e),
+            (_, _, Some(m), Some(r)) => Some(m * r),
+            _ => None,
+        };
+        match (ev0, old_cap) {
+            (Some(ev0), Some(cap)) => {
+                let ev1 = ev0 + cap * (k - 1.0);
+                f.numbers.set(Field::EvToEbitda, self.get(Field::EvToEbitda).and(ebitda).map(|e| ev1 / e));
+                f.numbers.set(Field::EvToRevenue, self.get(Field::EvToRevenue).and(revenue).map(|r| ev1 / r));
+            }
+            _ => {
+                // Without the market value the EV cannot be moved: better missing than stale.
+                f.numbers.set(Field::EvToEbitda, None);
+                f.numbers.set(Field::EvToRevenue, None);
+            }
+        }
+        if let Some(h) = self.get(Field::Week52High) {
+            f.numbers.set(Field::Week52High, Some(h.max(p1)));
+        }
+        if let Some(l) = self.get(Field::Week52Low) {
+            f.numbers.set(Field::Week52Low, Some(l.min(p1)));
+        }
+        f
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn repricing_moves_only_price_dependent_fields() {
+        let f = Fundamentals::from_overview(&obj(
+            r#"{"MarketCapitalization":"1000","SharesOutstanding":"10","EPS":"5","PERatio":"20","EBITDA":"200","EVToEBITDA":"6",
+                "EVToRevenue":"2.4","RevenueTTM":"500","PriceToSalesRatioTTM":"2","ProfitMargin":"0.2","DividendYield":"0.02",
+                "52WeekHigh":"105","52WeekLow":"80","50DayMovingAverage":"98","AnalystTargetPrice":"120"}"#,
+        ));
+        assert_eq!(f.price(), Some(100.0));
+        let g = f.repriced(110.0);
+        assert_eq!(g.price(), Some(110.0));
+        let near = |a: Option<f64>, b: f64| assert!((a.unwrap() - b).abs() < 1e-9, "{a:?} vs {b}");
+        near(g.get(Field::MarketCapitalization), 1100.0);
+        near(g.get(Field::PeRatio), 22.0);
+        near(g.get(Field::PriceToSalesRatioTtm), 2.2);
+        near(g.get(Field::DividendYield), 0.02 / 1.1);
+        // EV 1200 -> 1300: EBITDA 200 and revenue 500 unchanged.
+        near(g.get(Field::EvToEbitda), 6.5);
+        near(g.get(Field::EvToRevenue), 2.6);
+        near(g.get(Field::Week52High), 110.0);
+        near(g.get(Field::Week52Low), 80.0);
+        for same in [Field::Eps, Field::ProfitMargin, Field::Ma50, Field::AnalystTargetPrice, Field::Ebitda, Field::RevenueTtm] {
+            assert_eq!(g.get(same), f.get(same), "{}", same.name());
+        }
+        // Repricing twice is the same as once.
+        let h = g.repriced(110.0);
+        assert_eq!(h.get(Field::EvToEbitda), g.get(Field::EvToEbitda));
+    }
 
     fn obj(json: &str) -> serde_json::Map<String, serde_json::Value> {
         serde_json::from_str(json).unwrap()

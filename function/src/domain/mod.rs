@@ -1,6 +1,7 @@
 //! Pure values and rules: symbols, the universe, fundamentals, factors, the scoring model,
 //! ranking, the plan and the report model. No async, no I/O, no SDK types.
 
+pub mod cache;
 pub mod commentary;
 pub mod events;
 pub mod factors;

@@ -110,6 +110,9 @@ pub struct RunReport {
     /// Set when the model's `llm_weight` is on: what the LLM score did to the ranking.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub llm_scoring: Option<LlmScoring>,
+    /// What the OVERVIEW cache did, when the run used one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cache: Option<super::cache::CacheReport>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -213,6 +216,7 @@ pub fn build(inputs: ReportInputs<'_>, fetched: &Fetched) -> RunReport {
         track_record: Vec::new(),
         commentary: rules_only(),
         llm_scoring: None,
+        cache: None,
     }
 }
 

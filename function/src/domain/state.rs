@@ -25,6 +25,13 @@ pub struct Manifest {
     pub model_toml: String,
     pub warnings: Vec<String>,
     pub version: String,
+    /// The earnings calendar and data source the run step read once for every lane
+    /// (absent when the run does not use the cache).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cache_context: Option<super::cache::CacheContext>,
+    /// API calls the run step made itself (the calendar), counted into the run's total.
+    #[serde(default)]
+    pub setup_api_calls: u64,
 }
 
 impl Manifest {
@@ -106,4 +113,6 @@ pub mod keys {
     pub const LATEST: &str = "reports/latest.json";
     /// One small record per published run, read by later runs (changes, track record).
     pub const HISTORY: &str = "reports/history/";
+    /// The OVERVIEW cache and the learned bulk-quote entitlement.
+    pub const CACHE: &str = "cache/";
 }

@@ -5,6 +5,7 @@
 //! `sweep` finalizes runs past their deadline with what they have. Every step is idempotent,
 //! because asynchronous invocations can arrive twice.
 
+use super::cache::{calendar_context, fetch_cached, OverviewCache};
 use super::fetch::fetch_all;
 use super::insight::Insight;
 use super::publish::{self, MailSettings};
@@ -36,6 +37,8 @@ pub struct Settings {
     pub memory_mb: u32,
     /// Typical API latency, for the planner.
     pub latency_secs: f64,
+    /// The OVERVIEW cache under `cache/`: `None` = off; else the maximum age in days.
+    pub cache_max_age_days: Option<i64>,
     pub mail: MailSettings,
 }
 
@@ -160,6 +163,15 @@ where
             Plan::Single { .. } => (1, universe.len().div_ceil(s.chunk_size).max(1), None),
             Plan::Distributed { lanes, chunk_count, assignment, .. } => (*lanes, *chunk_count, Some(assignment.clone())),
         };
+        // One calendar call for the whole run; every lane reads it from the manifest.
+        let mut warnings = warnings;
+        let (cache_context, setup_api_calls) = match s.cache_max_age_days {
+            Some(_) => {
+                let market = (self.market)(s.rate_per_min);
+                (Some(calendar_context(market.as_ref(), &mut warnings).await), market.stats().api_calls)
+            }
+            None => (None, 0),
+        };
         let manifest = Manifest {
             run_id: run_id.clone(),
             created_at: now,
@@ -173,6 +185,8 @@ where
             model_toml: self.model_toml.clone(),
             warnings,
             version: env!("CARGO_PKG_VERSION").to_string(),
+            cache_context,
+            setup_api_calls,
         };
         // Claiming the manifest is what makes a run id taken: a redelivered schedule or
         // run event finds it and stops here.
@@ -270,15 +284,44 @@ where
             }
             let t0 = Instant::now();
             let before = market.stats();
-            let (fetched, _warnings) =
-                fetch_all(market.clone(), members.to_vec(), self.settings.max_workers, self.settings.price_source, Arc::new(NoProgress))
+            let (fetched, cache_hits) = match (self.settings.cache_max_age_days, &manifest.cache_context) {
+                (Some(max_age_days), Some(ctx)) => {
+                    let cache = OverviewCache { store: self.store.clone(), prefix: keys::CACHE.to_string(), max_age_days };
+                    let (f, w, r) = fetch_cached(
+                        market.clone(),
+                        &cache,
+                        Some(ctx.clone()),
+                        members.to_vec(),
+                        self.settings.max_workers,
+                        self.settings.price_source,
+                        self.clock.now_unix(),
+                        Arc::new(NoProgress),
+                    )
                     .await;
+                    for warning in w {
+                        tracing::warn!(run_id = %l.run_id, chunk, "{warning}");
+                    }
+                    self.metrics.count("CacheHits", r.hits as f64);
+                    (f, r.hits as u64)
+                }
+                _ => {
+                    let (f, _) = fetch_all(
+                        market.clone(),
+                        members.to_vec(),
+                        self.settings.max_workers,
+                        self.settings.price_source,
+                        Arc::new(NoProgress),
+                    )
+                    .await;
+                    (f, 0)
+                }
+            };
             let after = market.stats();
             let api = ApiStats {
                 api_calls: after.api_calls - before.api_calls,
                 throttled: after.throttled - before.throttled,
                 retries: after.retries - before.retries,
-                cache_hits: after.cache_hits - before.cache_hits,
+                cache_hits,
             };
             let result = ChunkResult {
                 run_id: l.run_id.clone(),
@@ -363,7 +406,7 @@ where
         let model = Model::from_toml(&manifest.model_toml)
             .map_err(|e| CoordError::Corrupt { key: keys::manifest(run_id), message: e.to_string() })?;
         let mut fetched = Fetched::default();
-        let mut api = ApiStats::default();
+        let mut api = ApiStats { api_calls: manifest.setup_api_calls, ..ApiStats::default() };
         let mut synthetic = false;
         let mut chunk_keys = Vec::new();
         for i in 0..manifest.chunk_count {

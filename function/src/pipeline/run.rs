@@ -1,6 +1,7 @@
 //! The single-invocation run: fetch the universe, rank it once, render, store the report
 //! and mail it. The local CLI runs exactly this; so will a small Lambda run.
 
+use super::cache::{fetch_cached, OverviewCache};
 use super::fetch::fetch_all;
 use super::insight::Insight;
 use super::publish::{self, Delivery, MailSettings};
@@ -8,7 +9,7 @@ use crate::domain::model::Model;
 use crate::domain::plan::PriceSource;
 use crate::domain::report::{self, DataSource, ReportInputs, RunReport};
 use crate::domain::universe::Universe;
-use crate::ports::{Clock, Mailer, MarketData, ObjectStore, Progress, StoreError};
+use crate::ports::{ApiStats, Clock, Mailer, MarketData, ObjectStore, Progress, StoreError};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -39,6 +40,7 @@ pub async fn run_once<M, S, H, Ml, C>(
     source: impl Fn(&M) -> DataSource,
     store: &S,
     insight: &Insight<H>,
+    cache: Option<&OverviewCache<H>>,
     mailer: &Ml,
     clock: &C,
     req: RunRequest,
@@ -52,7 +54,26 @@ where
     C: Clock,
 {
     let started = Instant::now();
-    let (fetched, mut warnings) = fetch_all(market.clone(), req.universe.members.clone(), req.workers, req.price_source, progress).await;
+    let (fetched, mut warnings, cache_report) = match cache {
+        Some(c) => {
+            let (f, w, r) = fetch_cached(
+                market.clone(),
+                c,
+                None,
+                req.universe.members.clone(),
+                req.workers,
+                req.price_source,
+                clock.now_unix(),
+                progress,
+            )
+            .await;
+            (f, w, Some(r))
+        }
+        None => {
+            let (f, w) = fetch_all(market.clone(), req.universe.members.clone(), req.workers, req.price_source, progress).await;
+            (f, w, None)
+        }
+    };
     let mut all_warnings = req.warnings;
     all_warnings.append(&mut warnings);
     let now = clock.now_unix();
@@ -65,12 +86,13 @@ where
             model: &req.model,
             top: req.top,
             min_run_coverage: req.min_run_coverage,
-            api: market.stats(),
+            api: ApiStats { cache_hits: cache_report.as_ref().map_or(0, |c| c.hits as u64), ..market.stats() },
             elapsed_ms: started.elapsed().as_millis() as u64,
             warnings: all_warnings,
         },
         &fetched,
     );
+    report.cache = cache_report;
     insight.enrich(&mut report, now).await;
     let art = publish::render_all(&report, &req.mail);
     publish::store(store, &req.prefix, &art).await?;

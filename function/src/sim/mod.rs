@@ -105,6 +105,8 @@ pub struct SimConfig {
     /// The simulated date (days since 1970-01-01); `None` = today.
     pub day: Option<i64>,
     pub hang: Duration,
+    /// Sets the share of companies that reported in a given week (benchmarks).
+    pub reporting: Option<synth::Reporting>,
 }
 
 impl Default for SimConfig {
@@ -122,6 +124,7 @@ impl Default for SimConfig {
             premium: false,
             day: None,
             hang: Duration::from_secs(60),
+            reporting: None,
         }
     }
 }
@@ -166,7 +169,7 @@ impl Simulator {
     pub fn new(cfg: SimConfig) -> Simulator {
         let capacity = cfg.burst.unwrap_or((cfg.rate_per_min / 600.0).max(2.0));
         Simulator {
-            synth: Synth::new(cfg.seed),
+            synth: Synth::new(cfg.seed).with_reporting(cfg.reporting),
             bucket: Mutex::new((capacity, Instant::now())),
             capacity,
             cfg,
@@ -225,7 +228,8 @@ impl Simulator {
             return Reply::json(json!({ "Information": BURST_TEXT }));
         }
         let symbol = param("symbol").trim().to_ascii_uppercase();
-        let fault = self.cfg.symbol_faults.get(&symbol).copied().or_else(|| {
+        // A fault can be set for a symbol, or for a whole function (EARNINGS_CALENDAR).
+        let fault = self.cfg.symbol_faults.get(&symbol).or_else(|| self.cfg.symbol_faults.get(param("function"))).copied().or_else(|| {
             let roll = (mix(self.cfg.seed ^ mix(n)) >> 11) as f64 / (1u64 << 53) as f64;
             (roll < self.cfg.fault_rate && !self.cfg.faults.is_empty())
                 .then(|| self.cfg.faults[(mix(n ^ 0xFA17) % self.cfg.faults.len() as u64) as usize])
@@ -237,7 +241,9 @@ impl Simulator {
             }
             None => {
                 self.served.fetch_add(1, Relaxed);
-                self.answer(param("function"), &symbol, param("symbols"))
+                // Bulk quotes take a comma-separated `symbol` (the real API's form).
+                let list = if params.contains_key("symbols") { param("symbols") } else { param("symbol") };
+                self.answer(param("function"), &symbol, list, param("horizon"))
             }
         };
         reply.delay += self.cfg.latency;
@@ -275,7 +281,7 @@ impl Simulator {
         candidates.iter().enumerate().filter(|(i, _)| *i == 0 || only_overview).find_map(|(_, p)| std::fs::read_to_string(p).ok())
     }
 
-    fn answer(&self, function: &str, symbol: &str, symbols: &str) -> Reply {
+    fn answer(&self, function: &str, symbol: &str, symbols: &str, horizon: &str) -> Reply {
         let day = self.today();
         let valid = crate::domain::Symbol::parse(symbol).is_ok();
         match function {
@@ -305,8 +311,45 @@ impl Simulator {
                 let rows: Vec<Value> = list.iter().map(|s| self.synth.bulk_row(s, day)).collect();
                 Reply::json(json!({"endpoint": "Realtime Bulk Quotes", "message": "", "data": rows}))
             }
+            "EARNINGS_CALENDAR" => {
+                let days = match horizon {
+                    "" | "3month" => 90,
+                    "6month" => 180,
+                    "12month" => 365,
+                    _ => return Reply::json(json!({ "Error Message": INVALID_CALL_TEXT })),
+                };
+                Reply { status: 200, body: self.calendar_csv(day, days, symbol), delay: Duration::ZERO, fixture: false }
+            }
             _ => Reply::json(json!({ "Error Message": INVALID_CALL_TEXT })),
         }
+    }
+
+    /// The real CSV layout: every known company reporting within `horizon` days of `day`
+    /// (or just `only`, when given), by date.
+    fn calendar_csv(&self, day: i64, horizon: i64, only: &str) -> String {
+        let mut rows: Vec<(i64, String, String)> = self
+            .synth
+            .known_companies()
+            .filter(|(sym, _)| only.is_empty() || *sym == only)
+            .filter_map(|(sym, name)| {
+                let next = self.synth.next_report(sym, day);
+                (next <= day + horizon).then(|| (next, sym.to_string(), name.replace(',', " ")))
+            })
+            .collect();
+        rows.sort();
+        let mut out = String::from("symbol,name,reportDate,fiscalDateEnding,estimate,currency\r\n");
+        for (next, sym, name) in rows {
+            let fiscal = synth::quarter_end_day(synth::quarter_of(next) - 1);
+            let _ = std::fmt::Write::write_fmt(
+                &mut out,
+                format_args!(
+                    "{sym},{name},{},{},,USD\r\n",
+                    crate::domain::time::date(next * 86_400),
+                    crate::domain::time::date(fiscal * 86_400)
+                ),
+            );
+        }
+        out
     }
 
     async fn respond(self: Arc<Self>, req: Request<hyper::body::Incoming>) -> Result<Response<Full<Bytes>>, std::convert::Infallible> {

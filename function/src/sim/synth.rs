@@ -120,6 +120,13 @@ impl Synth {
         self
     }
 
+    /// The companies it knows by name (the S&P 500), as (symbol, name).
+    pub fn known_companies(&self) -> impl Iterator<Item = (&str, &str)> {
+        let mut v: Vec<(&str, &str)> = self.known.iter().map(|(s, (n, _))| (s.as_str(), n.as_str())).collect();
+        v.sort();
+        v.into_iter()
+    }
+
     fn identity(&self, symbol: &str) -> (String, String) {
         match self.known.get(symbol) {
             Some((name, sector)) => (name.clone(), sector.clone()),

@@ -86,7 +86,11 @@ struct World {
 const START: i64 = 1_795_863_909;
 
 async fn world(delivery: Delivery, rate_per_min: f64) -> World {
-    let sim = sim::start(fast_sim(), 0).await.unwrap();
+    world_with(delivery, rate_per_min, fast_sim(), None).await
+}
+
+async fn world_with(delivery: Delivery, rate_per_min: f64, sim_cfg: sim::SimConfig, cache_max_age_days: Option<i64>) -> World {
+    let sim = sim::start(sim_cfg, 0).await.unwrap();
     let base = sim.base_url();
     let store = Arc::new(DirStore::new(tempdir("coord")));
     let mailer = Arc::new(RecordingMailer::default());
@@ -104,6 +108,7 @@ async fn world(delivery: Delivery, rate_per_min: f64) -> World {
         min_run_coverage: 0.9,
         memory_mb: 1024,
         latency_secs: 0.25,
+        cache_max_age_days,
         mail: MailSettings {
             sender: "picks@example.com".into(),
             recipients: vec!["a@example.com".into(), "b@example.com".into()],
@@ -341,4 +346,27 @@ async fn each_published_run_is_remembered_and_the_next_compares_with_it() {
     // The dry run reads nothing into history and writes nothing there.
     w.send(json!({"op": "run", "universe": "sp500", "dry_run": true})).await;
     assert_eq!(w.keys(keys::HISTORY).await.len(), 2);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn distributed_lanes_share_one_calendar_and_the_cache() {
+    let premium = sim::SimConfig { premium: true, day: Some(START / 86_400), ..fast_sim() };
+    let w = world_with(Delivery::Once, 60_000.0, premium, Some(30)).await;
+    let syms = payload(150)["test_symbols"].clone();
+    let first = w.send(json!({"op": "run", "symbols": syms, "run_id": "cold"})).await;
+    assert_eq!(first["mode"], "distributed", "{first}");
+    w.invoker.inner.drain().await;
+    let manifest: Value = serde_json::from_slice(&w.store.get("runs/cold/manifest.json").await.unwrap()).unwrap();
+    assert!(manifest["cache_context"]["calendar"]["next_report"].as_object().unwrap().len() > 100, "the run step read the calendar once");
+    assert_eq!(w.keys("cache/overview/").await.len(), 150);
+
+    w.clock.0.store(START + 3600, Ordering::SeqCst);
+    w.send(json!({"op": "run", "symbols": syms, "run_id": "warm"})).await;
+    w.invoker.inner.drain().await;
+    let results_key = w.keys("reports/").await.into_iter().find(|k| k.ends_with("/warm/results.json")).unwrap();
+    let results: Value = serde_json::from_slice(&w.store.get(&results_key).await.unwrap()).unwrap();
+    assert_eq!(results["stats"]["cache_hits"], 150, "{}", results["stats"]);
+    // The calendar once, one bulk call per chunk of 50; no OVERVIEW.
+    assert_eq!(results["stats"]["api_calls"], 1 + 3, "{}", results["stats"]);
+    assert!(results["coverage"]["ratio"].as_f64().unwrap() > 0.95);
 }

@@ -187,6 +187,7 @@ async fn run_model(sim_cfg: SimConfig, u: Universe, now: i64, name: &str, insigh
         |m: &AlphaVantage| m.data_source(),
         &DirStore::new(&out),
         insight,
+        None,
         &FileMailer::new(&out),
         &FixedClock(now),
         req,

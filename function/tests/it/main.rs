@@ -3,6 +3,7 @@
 
 mod helpers;
 
+mod cache;
 mod cli;
 mod coordinator;
 mod insight;

@@ -55,6 +55,7 @@ async fn run_against(
         |m: &AlphaVantage| m.data_source(),
         &DirStore::new(&out),
         &Insight::<DirStore>::none(),
+        None,
         &FileMailer::new(&out),
         &FixedClock(NOW),
         request(universe, name),

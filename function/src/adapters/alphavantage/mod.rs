@@ -6,10 +6,10 @@ pub mod wire;
 
 use super::ratelimit::RateLimiter;
 use crate::config::Secret;
+use crate::domain::cache::Calendar;
 use crate::domain::fundamentals::Fundamentals;
 use crate::domain::Symbol;
 use crate::ports::{ApiStats, FetchError, MarketData};
-use serde_json::Value;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
 use std::time::Duration;
 use tokio::time::Instant;
@@ -108,9 +108,9 @@ impl AlphaVantage {
         full / 2 + full.mul_f64(fastrand::f64() / 2.0)
     }
 
-    /// One logical request with pacing and bounded retries; `parse` turns the JSON body
-    /// into the caller's value or a typed error.
-    async fn call<T>(&self, function: &str, symbol: &Symbol, parse: fn(&Value) -> Result<T, FetchError>) -> Result<T, FetchError> {
+    /// One logical request with pacing and bounded retries; `parse` turns the reply body
+    /// into the caller's value or a typed error. `what` names the request in logs.
+    async fn call<T>(&self, what: &str, params: &[(&str, &str)], parse: impl Fn(&[u8]) -> Result<T, FetchError>) -> Result<T, FetchError> {
         let started = Instant::now();
         let mut attempt = 0u32;
         loop {
@@ -122,7 +122,7 @@ impl AlphaVantage {
                 return Err(FetchError::DailyQuotaExhausted);
             }
             self.calls.fetch_add(1, Relaxed);
-            let outcome = self.send_once(function, symbol).await.and_then(|v| parse(&v));
+            let outcome = self.send_once(params).await.and_then(|b| parse(&b));
             let err = match outcome {
                 Ok(v) => return Ok(v),
                 Err(e) => e,
@@ -130,7 +130,7 @@ impl AlphaVantage {
             match &err {
                 FetchError::DailyQuotaExhausted => {
                     if !self.daily_quota_hit.swap(true, Relaxed) {
-                        tracing::warn!(symbol = %symbol, "Alpha Vantage daily quota exhausted: no further requests this run");
+                        tracing::warn!(request = what, "Alpha Vantage daily quota exhausted: no further requests this run");
                     }
                     return Err(err);
                 }
@@ -142,7 +142,7 @@ impl AlphaVantage {
             let pause = self.backoff(attempt);
             attempt += 1;
             if !err.is_retryable() || attempt >= self.cfg.max_attempts || started.elapsed() + pause > self.cfg.retry_budget {
-                tracing::debug!(symbol = %symbol, function, error = %err, attempts = attempt, "giving up");
+                tracing::debug!(request = what, error = %err, attempts = attempt, "giving up");
                 return Err(err);
             }
             if err == FetchError::Throttled {
@@ -150,16 +150,17 @@ impl AlphaVantage {
                 self.limiter.hold_off(Instant::now() + pause);
             }
             self.retries.fetch_add(1, Relaxed);
-            tracing::debug!(symbol = %symbol, function, error = %err, attempt, pause_ms = pause.as_millis() as u64, "retrying");
+            tracing::debug!(request = what, error = %err, attempt, pause_ms = pause.as_millis() as u64, "retrying");
             tokio::time::sleep(pause).await;
         }
     }
 
-    async fn send_once(&self, function: &str, symbol: &Symbol) -> Result<Value, FetchError> {
+    async fn send_once(&self, params: &[(&str, &str)]) -> Result<bytes::Bytes, FetchError> {
         let resp = self
             .http
             .get(&self.endpoint)
-            .query(&[("function", function), ("symbol", symbol.as_str()), ("apikey", self.cfg.api_key.expose())])
+            .query(params)
+            .query(&[("apikey", self.cfg.api_key.expose())])
             .send()
             .await
             .map_err(|e| self.transport_error(e))?;
@@ -176,8 +177,7 @@ impl AlphaVantage {
         if !(200..300).contains(&status) {
             return Err(FetchError::Http(status));
         }
-        let bytes = resp.bytes().await.map_err(|e| self.transport_error(e))?;
-        wire::parse_body(&bytes)
+        resp.bytes().await.map_err(|e| self.transport_error(e))
     }
 
     /// reqwest errors name the URL, and the URL carries the key: drop it, then redact
@@ -200,11 +200,23 @@ impl AlphaVantage {
 
 impl MarketData for AlphaVantage {
     async fn overview(&self, symbol: &Symbol) -> Result<Fundamentals, FetchError> {
-        self.call("OVERVIEW", symbol, wire::overview).await
+        let what = format!("OVERVIEW {symbol}");
+        self.call(&what, &[("function", "OVERVIEW"), ("symbol", symbol.as_str())], |b| wire::overview(&wire::parse_body(b)?)).await
     }
 
     async fn quote(&self, symbol: &Symbol) -> Result<f64, FetchError> {
-        self.call("GLOBAL_QUOTE", symbol, wire::global_quote).await
+        let what = format!("GLOBAL_QUOTE {symbol}");
+        self.call(&what, &[("function", "GLOBAL_QUOTE"), ("symbol", symbol.as_str())], |b| wire::global_quote(&wire::parse_body(b)?)).await
+    }
+
+    async fn bulk_quotes(&self, symbols: &[Symbol]) -> Result<Vec<(Symbol, f64)>, FetchError> {
+        let list = symbols.iter().map(Symbol::as_str).collect::<Vec<_>>().join(",");
+        let what = format!("REALTIME_BULK_QUOTES ({} symbols)", symbols.len());
+        self.call(&what, &[("function", "REALTIME_BULK_QUOTES"), ("symbol", &list)], |b| wire::bulk_quotes(&wire::parse_body(b)?)).await
+    }
+
+    async fn earnings_calendar(&self) -> Result<Calendar, FetchError> {
+        self.call("EARNINGS_CALENDAR", &[("function", "EARNINGS_CALENDAR"), ("horizon", "3month")], wire::earnings_calendar).await
     }
 
     fn stats(&self) -> ApiStats {

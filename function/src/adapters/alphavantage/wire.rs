@@ -97,6 +97,41 @@ pub fn global_quote(body: &Value) -> Result<f64, FetchError> {
     }
 }
 
+/// A REALTIME_BULK_QUOTES reply with data: `{"data": [{"symbol": .., "close": ..}, ..]}`.
+/// The premium notice (with its ARTIFICIAL rows) is `PremiumOnly` via [`classify`]; rows
+/// with a bad symbol or price are left out (those symbols then get no bulk price).
+pub fn bulk_quotes(body: &Value) -> Result<Vec<(crate::domain::Symbol, f64)>, FetchError> {
+    let obj = classify(body)?;
+    let rows =
+        obj.get("data").and_then(Value::as_array).ok_or_else(|| FetchError::Malformed("bulk quotes reply without a data array".into()))?;
+    Ok(rows
+        .iter()
+        .filter_map(|r| {
+            let sym = crate::domain::Symbol::parse(r.get("symbol")?.as_str()?).ok()?;
+            let raw = r.get("close").or_else(|| r.get("price"))?.as_str()?;
+            match crate::domain::fundamentals::read_cell(raw, true) {
+                crate::domain::fundamentals::Cell::Number(p) if p > 0.0 => Some((sym, p)),
+                _ => None,
+            }
+        })
+        .collect())
+}
+
+/// EARNINGS_CALENDAR replies with CSV; errors still come as JSON.
+pub fn earnings_calendar(bytes: &[u8]) -> Result<crate::domain::cache::Calendar, FetchError> {
+    let text = std::str::from_utf8(bytes).map_err(|_| FetchError::Malformed("calendar is not UTF-8".into()))?;
+    let trimmed = text.trim_start();
+    if trimmed.starts_with('{') {
+        return classify(&parse_body(trimmed.as_bytes())?)
+            .and(Err(FetchError::Malformed("JSON where the calendar CSV was expected".into())));
+    }
+    let (cal, skipped) = crate::domain::cache::Calendar::from_csv(text).map_err(FetchError::Malformed)?;
+    if skipped > 0 {
+        tracing::debug!(skipped, "earnings calendar rows skipped");
+    }
+    Ok(cal)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -137,6 +172,28 @@ mod tests {
         assert_eq!(global_quote(&json!({"Global Quote": {}})).unwrap_err(), FetchError::NotFound);
         assert_eq!(global_quote(&json!({"Global Quote": {"05. price": "112.1300"}})).unwrap(), 112.13);
         assert!(matches!(global_quote(&json!({"Global Quote": {"05. price": "0"}})), Err(FetchError::Malformed(_))));
+    }
+
+    #[test]
+    fn bulk_quotes_and_calendar_shapes() {
+        let rows = bulk_quotes(&json!({"endpoint": "Realtime Bulk Quotes", "message": "", "data": [
+            {"symbol": "MSFT", "close": "418.16"}, {"symbol": "<b>", "close": "1"}, {"symbol": "IBM", "close": "0"}]}))
+        .unwrap();
+        assert_eq!(rows, vec![(crate::domain::Symbol::parse("MSFT").unwrap(), 418.16)]);
+        assert!(matches!(bulk_quotes(&json!({"endpoint": "x", "message": ""})), Err(FetchError::Malformed(_))));
+        let cal =
+            earnings_calendar(b"symbol,name,reportDate,fiscalDateEnding,estimate,currency\nKO,Coca-Cola,2027-02-10,2026-12-31,,USD\n")
+                .unwrap();
+        assert_eq!(cal.next_report.len(), 1);
+        assert_eq!(
+            earnings_calendar(
+                br#"{"Information": "Thank you for using Alpha Vantage! Our standard API rate limit is 25 requests per day."}"#
+            )
+            .unwrap_err(),
+            FetchError::DailyQuotaExhausted
+        );
+        assert!(matches!(earnings_calendar(b"{}"), Err(FetchError::NotFound)));
+        assert!(matches!(earnings_calendar(b"<html>busy</html>"), Err(FetchError::Malformed(_))));
     }
 
     #[test]

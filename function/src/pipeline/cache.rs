@@ -1,0 +1,304 @@
+//! Fetching through the OVERVIEW cache: one EARNINGS_CALENDAR call says who reports when;
+//! an entry is reused until its company's next report date or a maximum age; prices come
+//! from REALTIME_BULK_QUOTES (100 symbols a call) when the key is entitled — learned from
+//! the premium notice, whose artificial rows are never used, and remembered for six days —
+//! and every reused entry is repriced. Without a bulk price a cached entry costs a call
+//! anyway: GLOBAL_QUOTE with `PRICE_SOURCE=global_quote`, else a fresh OVERVIEW (the same one
+//! call, and fresher books).
+
+use super::fetch::fetch_all;
+use crate::domain::cache::{self, CacheContext, CacheEntry, CacheReport, Stale};
+use crate::domain::fundamentals::Fundamentals;
+use crate::domain::plan::PriceSource;
+use crate::domain::report::Fetched;
+use crate::domain::scoring::Candidate;
+use crate::domain::universe::Member;
+use crate::domain::Symbol;
+use crate::ports::{FetchError, MarketData, ObjectStore, Progress, StoreError};
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+use std::sync::Arc;
+
+/// How long a learned bulk-quote entitlement is trusted before it is probed again: under a
+/// week, so a weekly run notices an upgraded key by the next week (one call per run).
+pub const ENTITLEMENT_TTL_SECS: i64 = 6 * 86_400;
+/// Symbols per REALTIME_BULK_QUOTES call (the API's limit).
+pub const BULK_BATCH: usize = 100;
+
+/// Where cache entries live: `cache/` in S3, `out/cache/` locally.
+pub struct OverviewCache<S> {
+    pub store: Arc<S>,
+    pub prefix: String,
+    pub max_age_days: i64,
+}
+
+#[derive(Serialize, Deserialize)]
+struct Entitlement {
+    bulk: bool,
+    checked_unix: i64,
+}
+
+/// Reads the calendar once for a run (one call); `None` with a warning when it fails.
+pub async fn calendar_context<M: MarketData>(market: &M, warnings: &mut Vec<String>) -> CacheContext {
+    let calendar = match market.earnings_calendar().await {
+        Ok(c) => Some(c),
+        Err(e) => {
+            warnings.push(format!("earnings calendar unavailable ({e}): no cached OVERVIEW is reused, and this run's entries will not be"));
+            None
+        }
+    };
+    CacheContext { calendar, synthetic: market.synthetic() }
+}
+
+impl<S: ObjectStore> OverviewCache<S> {
+    fn key(&self, s: &Symbol) -> String {
+        format!("{}overview/{}.json", self.prefix, s)
+    }
+
+    fn entitlement_key(&self) -> String {
+        format!("{}entitlement.json", self.prefix)
+    }
+
+    async fn entitlement(&self, now: i64) -> Option<bool> {
+        let b = self.store.get(&self.entitlement_key()).await.ok()?;
+        let e: Entitlement = serde_json::from_slice(&b).ok()?;
+        (now - e.checked_unix < ENTITLEMENT_TTL_SECS && now >= e.checked_unix).then_some(e.bulk)
+    }
+
+    async fn remember_entitlement(&self, bulk: bool, now: i64) {
+        let body = serde_json::to_vec(&Entitlement { bulk, checked_unix: now }).expect("json");
+        if let Err(e) = self.store.put(&self.entitlement_key(), body).await {
+            tracing::warn!(error = %e, "bulk-quote entitlement not remembered");
+        }
+    }
+}
+
+/// Fetches `members`, reusing the cache where the calendar allows. `context` is the run's
+/// calendar (read here with one call when `None`).
+#[allow(clippy::too_many_arguments)]
+pub async fn fetch_cached<M: MarketData, S: ObjectStore>(
+    market: Arc<M>,
+    cache: &OverviewCache<S>,
+    context: Option<CacheContext>,
+    members: Vec<Member>,
+    workers: usize,
+    price_source: PriceSource,
+    now: i64,
+    progress: Arc<dyn Progress>,
+) -> (Fetched, Vec<String>, CacheReport) {
+    let mut warnings = Vec::new();
+    let ctx = match context {
+        Some(c) => c,
+        None => calendar_context(market.as_ref(), &mut warnings).await,
+    };
+    let mut rep = CacheReport { calendar: ctx.calendar.is_some(), ..Default::default() };
+
+    // 1. Read the entries (a few in flight), and sort the members into reusable or not.
+    let entries = read_all(cache, &members, workers.max(8)).await;
+    let mut reuse: Vec<(Member, CacheEntry)> = Vec::new();
+    let mut fetch: Vec<Member> = Vec::new();
+    for (m, entry) in members.into_iter().zip(entries) {
+        match entry {
+            Ok(Some(e)) => match cache::check(&e, now, cache.max_age_days, ctx.synthetic) {
+                Ok(()) => reuse.push((m, e)),
+                Err(why) => {
+                    match why {
+                        Stale::Reported(_) => rep.reported += 1,
+                        Stale::TooOld { .. } => rep.expired += 1,
+                        Stale::NoCalendar | Stale::OtherSource => rep.unusable += 1,
+                    }
+                    fetch.push(m);
+                }
+            },
+            Ok(None) => {
+                rep.absent += 1;
+                fetch.push(m);
+            }
+            Err(e) => {
+                rep.unusable += 1;
+                warnings.push(format!("{}: cache entry unreadable ({e}); fetched afresh", m.symbol));
+                fetch.push(m);
+            }
+        }
+    }
+
+    // 2. Bulk prices for everyone, when the key is entitled (probed with the first batch).
+    let mut prices: HashMap<Symbol, f64> = HashMap::new();
+    rep.bulk_entitled = cache.entitlement(now).await;
+    if rep.bulk_entitled != Some(false) {
+        let all: Vec<Symbol> = reuse.iter().map(|(m, _)| m.symbol.clone()).chain(fetch.iter().map(|m| m.symbol.clone())).collect();
+        for batch in all.chunks(BULK_BATCH) {
+            match market.bulk_quotes(batch).await {
+                Ok(rows) => {
+                    if rep.bulk_entitled != Some(true) {
+                        rep.bulk_entitled = Some(true);
+                        cache.remember_entitlement(true, now).await;
+                    }
+                    prices.extend(rows);
+                }
+                Err(FetchError::PremiumOnly) => {
+                    rep.bulk_entitled = Some(false);
+                    cache.remember_entitlement(false, now).await;
+                    break;
+                }
+                Err(e) => warnings.push(format!("bulk quotes for {} symbols failed ({e}); those are priced another way", batch.len())),
+            }
+        }
+    }
+    rep.bulk_prices = prices.len();
+
+    // 3. Reused entries without a bulk price: GLOBAL_QUOTE if asked for, else a fresh OVERVIEW.
+    let mut candidates = Vec::with_capacity(reuse.len() + fetch.len());
+    let mut quote_needed = Vec::new();
+    for (m, e) in reuse {
+        match prices.get(&m.symbol) {
+            Some(&p) => candidates.push(Candidate { member: m, fundamentals: e.fundamentals.repriced(p) }),
+            None if price_source == PriceSource::GlobalQuote => quote_needed.push((m, e)),
+            None => {
+                rep.repriced_by_call += 1;
+                fetch.push(m);
+            }
+        }
+    }
+    for (m, e, q) in quotes(market.clone(), quote_needed, workers).await {
+        rep.repriced_by_call += 1;
+        match q {
+            Ok(p) => candidates.push(Candidate { member: m, fundamentals: e.fundamentals.repriced(p) }),
+            Err(err) => {
+                warnings.push(format!("{}: no quote for the cached entry ({err}); OVERVIEW fetched afresh", m.symbol));
+                fetch.push(m);
+            }
+        }
+    }
+    rep.hits = candidates.len();
+
+    // 4. Fresh OVERVIEWs, stored for later runs, priced by bulk when there is a bulk price.
+    let overview_source = if prices.is_empty() { price_source } else { PriceSource::Overview };
+    let (fresh, mut fetch_warnings) = fetch_all(market.clone(), fetch, workers, overview_source, progress).await;
+    warnings.append(&mut fetch_warnings);
+    let written = write_all(cache, &fresh.candidates, &ctx, now, market.synthetic(), workers.max(8)).await;
+    rep.entries_written = written.0;
+    warnings.extend(written.1);
+    for c in fresh.candidates {
+        let fundamentals = match prices.get(&c.member.symbol) {
+            Some(&p) => c.fundamentals.repriced(p),
+            None => c.fundamentals,
+        };
+        candidates.push(Candidate { member: c.member, fundamentals });
+    }
+    (Fetched { candidates, failures: fresh.failures }, warnings, rep)
+}
+
+/// Runs `f` over `items` with `parallel` workers; results in input order.
+async fn for_each_parallel<T, R, F, Fut>(items: Vec<T>, parallel: usize, f: F) -> Vec<R>
+where
+    T: Send + Sync + 'static,
+    R: Send + 'static,
+    F: Fn(Arc<Vec<T>>, usize) -> Fut + Send + Sync + 'static,
+    Fut: std::future::Future<Output = R> + Send,
+{
+    let n = items.len();
+    let items = Arc::new(items);
+    let f = Arc::new(f);
+    let next = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let mut tasks = tokio::task::JoinSet::new();
+    for _ in 0..parallel.max(1).min(n.max(1)) {
+        let (items, f, next) = (items.clone(), f.clone(), next.clone());
+        tasks.spawn(async move {
+            let mut out = Vec::new();
+            loop {
+                let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                if i >= items.len() {
+                    break;
+                }
+                out.push((i, f(items.clone(), i).await));
+            }
+            out
+        });
+    }
+    let mut all = Vec::with_capacity(n);
+    while let Some(r) = tasks.join_next().await {
+        all.extend(r.expect("cache worker panicked"));
+    }
+    all.sort_by_key(|(i, _)| *i);
+    all.into_iter().map(|(_, r)| r).collect()
+}
+
+async fn read_all<S: ObjectStore>(
+    cache: &OverviewCache<S>,
+    members: &[Member],
+    parallel: usize,
+) -> Vec<Result<Option<CacheEntry>, String>> {
+    let keys: Vec<String> = members.iter().map(|m| cache.key(&m.symbol)).collect();
+    let store = cache.store.clone();
+    for_each_parallel(keys, parallel, move |keys, i| {
+        let store = store.clone();
+        async move {
+            match store.get(&keys[i]).await {
+                Ok(b) => serde_json::from_slice(&b).map(Some).map_err(|e| e.to_string()),
+                Err(StoreError::NotFound(_)) => Ok(None),
+                Err(e) => Err(e.to_string()),
+            }
+        }
+    })
+    .await
+}
+
+async fn quotes<M: MarketData>(
+    market: Arc<M>,
+    items: Vec<(Member, CacheEntry)>,
+    workers: usize,
+) -> Vec<(Member, CacheEntry, Result<f64, FetchError>)> {
+    let symbols: Vec<Symbol> = items.iter().map(|(m, _)| m.symbol.clone()).collect();
+    let results = for_each_parallel(symbols, workers, move |syms, i| {
+        let market = market.clone();
+        async move { market.quote(&syms[i]).await }
+    })
+    .await;
+    items.into_iter().zip(results).map(|((m, e), q)| (m, e, q)).collect()
+}
+
+/// Writes an entry per freshly fetched company; failures are warnings (the run goes on).
+async fn write_all<S: ObjectStore>(
+    cache: &OverviewCache<S>,
+    fresh: &[Candidate],
+    ctx: &CacheContext,
+    now: i64,
+    synthetic: bool,
+    parallel: usize,
+) -> (usize, Vec<String>) {
+    let items: Vec<(String, Vec<u8>)> = fresh
+        .iter()
+        .map(|c| {
+            let entry = CacheEntry {
+                symbol: c.member.symbol.clone(),
+                fetched_unix: now,
+                next_report: ctx.calendar.as_ref().and_then(|cal| cal.next_report.get(&c.member.symbol).cloned()),
+                calendar_known: ctx.calendar.is_some(),
+                synthetic,
+                fundamentals: Fundamentals { quote_price: None, ..c.fundamentals.clone() },
+            };
+            (cache.key(&c.member.symbol), serde_json::to_vec(&entry).expect("entry serialises"))
+        })
+        .collect();
+    let store = cache.store.clone();
+    let results = for_each_parallel(items, parallel, move |items, i| {
+        let store = store.clone();
+        async move { store.put(&items[i].0, items[i].1.clone()).await }
+    })
+    .await;
+    let mut ok = 0;
+    let mut errors = Vec::new();
+    for r in results {
+        match r {
+            Ok(()) => ok += 1,
+            Err(e) => errors.push(e.to_string()),
+        }
+    }
+    let warnings = if errors.is_empty() {
+        vec![]
+    } else {
+        vec![format!("{} cache entries not written (first: {}); the next run fetches them again", errors.len(), errors[0])]
+    };
+    (ok, warnings)
+}

@@ -1,0 +1,187 @@
+//! The OVERVIEW cache end to end through `run_once` against the simulator: cold and warm
+//! runs a week apart with a set share of companies reporting, bulk quotes with and without
+//! entitlement (the artificial rows never used), a failed calendar, a corrupt entry.
+
+use crate::helpers::*;
+use std::collections::HashMap;
+use std::sync::Arc;
+use stockpicks::adapters::alphavantage::AlphaVantage;
+use stockpicks::adapters::file_mailer::FileMailer;
+use stockpicks::adapters::local_store::DirStore;
+use stockpicks::config::PriceSource;
+use stockpicks::domain::model::Model;
+use stockpicks::domain::report::RunReport;
+use stockpicks::domain::time;
+use stockpicks::domain::universe::Universe;
+use stockpicks::domain::Symbol;
+use stockpicks::pipeline::cache::OverviewCache;
+use stockpicks::pipeline::insight::Insight;
+use stockpicks::pipeline::publish::MailSettings;
+use stockpicks::pipeline::run::{run_once, RunRequest};
+use stockpicks::ports::{FixedClock, MarketData, NoProgress};
+use stockpicks::sim::synth::{Reporting, Synth};
+use stockpicks::sim::{self, Fault, SimConfig};
+
+const DAY: i64 = 86_400;
+
+fn monday() -> i64 {
+    time::days_from_civil(2026, 11, 2)
+}
+
+fn sim_cfg(day: i64, premium: bool, share: f64, week_ending: i64) -> SimConfig {
+    SimConfig { day: Some(day), premium, reporting: Some(Reporting { share, week_ending }), ..fast_sim() }
+}
+
+struct Ran {
+    report: RunReport,
+    calls: u64,
+}
+
+async fn run(cfg: SimConfig, universe: Universe, day: i64, cache_dir: &std::path::Path, price_source: PriceSource) -> Ran {
+    let sim = sim::start(cfg, 0).await.unwrap();
+    let client: Arc<AlphaVantage> = client_for(&sim, "k", 60_000.0);
+    let out = tempdir("cache-run");
+    let cache = OverviewCache { store: Arc::new(DirStore::new(cache_dir)), prefix: String::new(), max_age_days: 30 };
+    let req = RunRequest {
+        run_id: format!("{}-{:06x}", time::compact_minute(day * DAY), fastrand::u32(..0xffffff)),
+        universe,
+        model: Model::default_model(),
+        top: 25,
+        workers: 8,
+        price_source,
+        min_run_coverage: 0.9,
+        prefix: String::new(),
+        mail: MailSettings { sender: "p@example.com".into(), recipients: vec!["a@example.com".into()], unsubscribe: None },
+        warnings: vec![],
+    };
+    let outcome = run_once(
+        client.clone(),
+        |m: &AlphaVantage| m.data_source(),
+        &DirStore::new(&out),
+        &Insight::<DirStore>::none(),
+        Some(&cache),
+        &FileMailer::new(&out),
+        &FixedClock(day * DAY + 13 * 3600),
+        req,
+        Arc::new(NoProgress),
+    )
+    .await
+    .unwrap();
+    Ran { report: outcome.report, calls: client.stats().api_calls }
+}
+
+fn prices(r: &RunReport) -> HashMap<Symbol, f64> {
+    r.ranking.iter().filter_map(|p| Some((p.symbol.clone(), p.price?))).collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_quiet_week_with_bulk_quotes_needs_a_few_percent_of_the_calls() {
+    let dir = tempdir("cache-quiet");
+    let (d0, d1) = (monday(), monday() + 7);
+    let u = Universe::sp500();
+    let cold = run(sim_cfg(d0, true, 0.05, d1), u.clone(), d0, &dir, PriceSource::Overview).await;
+    let c = cold.report.cache.clone().unwrap();
+    assert_eq!((c.hits, c.absent, c.bulk_entitled), (0, 503, Some(true)), "{c:?}");
+    assert_eq!(cold.calls, 1 + 6 + 503, "calendar + 6 bulk batches + every OVERVIEW");
+
+    let warm = run(sim_cfg(d1, true, 0.05, d1), u, d1, &dir, PriceSource::Overview).await;
+    let w = warm.report.cache.clone().unwrap();
+    assert_eq!(w.hits + w.reported, 503, "{w:?}");
+    assert!((15..=40).contains(&w.reported), "about 5% reported: {w:?}");
+    assert_eq!(warm.calls, 1 + 6 + w.reported as u64, "calendar + bulk + the OVERVIEWs of those that reported");
+    assert!(warm.calls * 10 <= cold.calls, "warm {} vs cold {}", warm.calls, cold.calls);
+    assert_eq!(warm.report.stats.cache_hits, w.hits as u64);
+    assert_eq!(warm.report.stats.api_calls, warm.calls);
+
+    // Reused companies are repriced to this week's bulk price; their books stay.
+    let synth = Synth::new(42);
+    let schedule = Synth::new(42).with_reporting(Some(Reporting { share: 0.05, week_ending: d1 }));
+    let now = prices(&warm.report);
+    let reported: Vec<&str> =
+        ["AAPL", "MSFT", "KO", "JPM", "XOM", "PG"].into_iter().filter(|s| schedule.last_report(s, d1).1 > d0).collect();
+    for s in ["AAPL", "MSFT", "KO", "JPM", "XOM", "PG"] {
+        let sym = Symbol::parse(s).unwrap();
+        let Some(p) = now.get(&sym) else { continue };
+        let expected = synth.price(s, d1);
+        assert!((p / expected - 1.0).abs() < 1e-4, "{s}: {p} vs this week's {expected}");
+        if !reported.contains(&s) {
+            let a = cold.report.ranking.iter().find(|x| x.symbol == sym).unwrap();
+            let b = warm.report.ranking.iter().find(|x| x.symbol == sym).unwrap();
+            let value = |x: &stockpicks::domain::scoring::RankedStock, f: &str| x.factors.get(f).and_then(|v| v.value);
+            assert_eq!(value(a, "roe"), value(b, "roe"), "{s}: books unchanged");
+            assert_eq!(value(a, "revenue_growth"), value(b, "revenue_growth"), "{s}: books unchanged");
+            assert_ne!(value(a, "earnings_yield"), value(b, "earnings_yield"), "{s}: price-dependent ratio recomputed");
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn earnings_season_refetches_those_that_reported() {
+    let dir = tempdir("cache-season");
+    let (d0, d1) = (monday(), monday() + 7);
+    let u = Universe::sp500();
+    let cold = run(sim_cfg(d0, true, 0.35, d1), u.clone(), d0, &dir, PriceSource::Overview).await;
+    let warm = run(sim_cfg(d1, true, 0.35, d1), u, d1, &dir, PriceSource::Overview).await;
+    let w = warm.report.cache.clone().unwrap();
+    assert!((150..=205).contains(&w.reported), "about 35% reported: {w:?}");
+    assert!(warm.calls * 10 <= cold.calls * 4, "warm {} vs cold {}", warm.calls, cold.calls);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_entitlement_the_artificial_rows_are_never_used_and_the_probe_is_remembered() {
+    let dir = tempdir("cache-free");
+    let (d0, d1) = (monday(), monday() + 7);
+    let u = Universe { members: Universe::sp500().members.into_iter().take(120).collect() };
+    let cold = run(sim_cfg(d0, false, 0.05, d1), u.clone(), d0, &dir, PriceSource::Overview).await;
+    let c = cold.report.cache.clone().unwrap();
+    assert_eq!(c.bulk_entitled, Some(false));
+    assert_eq!(c.bulk_prices, 0);
+    assert_eq!(cold.calls, 1 + 1 + 120, "calendar + one bulk probe + every OVERVIEW");
+    // The simulator's artificial rows say 1.0000: no price may be that.
+    assert!(cold.report.ranking.iter().all(|p| p.price != Some(1.0)));
+    let synth = Synth::new(42);
+    for p in cold.report.ranking.iter().take(20) {
+        let expected = synth.price(p.symbol.as_str(), d0);
+        assert!((p.price.unwrap() / expected - 1.0).abs() < 1e-3, "{}: OVERVIEW-derived price", p.symbol);
+    }
+    // A week later the probe is made again (an upgraded key is noticed within a week), and
+    // without a cheap price every entry is refreshed with a fresh OVERVIEW.
+    let warm = run(sim_cfg(d1, false, 0.05, d1), u.clone(), d1, &dir, PriceSource::Overview).await;
+    let w = warm.report.cache.clone().unwrap();
+    assert_eq!(warm.calls, 1 + 1 + 120, "{w:?}");
+    assert_eq!(w.hits, 0);
+    // The next day: no probe (remembered). With PRICE_SOURCE=global_quote a reused entry is
+    // priced by GLOBAL_QUOTE instead.
+    let warm_q = run(sim_cfg(d1 + 1, false, 0.05, d1), u, d1 + 1, &dir, PriceSource::GlobalQuote).await;
+    let q = warm_q.report.cache.clone().unwrap();
+    assert!(q.hits > 100 && q.repriced_by_call == q.hits && q.bulk_entitled == Some(false), "{q:?}");
+    assert_eq!(
+        warm_q.calls,
+        1 + q.hits as u64 + (120 - q.hits) as u64 * 2,
+        "calendar, a quote per reused entry, OVERVIEW + quote for the rest"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_calendar_makes_entries_that_are_never_reused_and_a_corrupt_entry_is_refetched() {
+    let dir = tempdir("cache-nocal");
+    let (d0, d1) = (monday(), monday() + 7);
+    let u = Universe { members: Universe::sp500().members.into_iter().take(30).collect() };
+    let mut broken = sim_cfg(d0, true, 0.05, d1);
+    broken.symbol_faults.insert("EARNINGS_CALENDAR".into(), Fault::Http500);
+    let cold = run(broken, u.clone(), d0, &dir, PriceSource::Overview).await;
+    assert!(!cold.report.cache.as_ref().unwrap().calendar);
+    assert!(cold.report.warnings.iter().any(|w| w.contains("earnings calendar unavailable")), "{:?}", cold.report.warnings);
+    let warm = run(sim_cfg(d1, true, 0.05, d1), u.clone(), d1, &dir, PriceSource::Overview).await;
+    let w = warm.report.cache.clone().unwrap();
+    assert_eq!((w.hits, w.unusable), (0, 30), "{w:?}");
+
+    // Now good entries; then one is corrupted on disk.
+    let first = &u.members[0].symbol.clone();
+    std::fs::write(dir.join(format!("overview/{first}.json")), b"{not json").unwrap();
+    let again = run(sim_cfg(d1, true, 0.05, d1), u, d1 + 1, &dir, PriceSource::Overview).await;
+    let a = again.report.cache.clone().unwrap();
+    assert_eq!(a.unusable, 1, "{a:?}");
+    assert!(again.report.warnings.iter().any(|w| w.contains(&format!("{first}: cache entry unreadable"))));
+    assert!(again.report.ranking.iter().any(|p| &p.symbol == first) || again.report.unranked.iter().any(|x| &x.symbol == first));
+}
