@@ -1,0 +1,58 @@
+"""GB-seconds and dollars per weekly run at each Alpha Vantage quota tier, from measured
+figures, beside the old Python system's published ones.
+
+    python3 bench/costs.py [--efficiency E] [--overhead S] [--cold N] [--warm-quiet N] [--warm-season N]
+
+The quota binds: a run's Lambda time is its calls / quota x the measured efficiency
+(wall / quota bound, bench/run.sh) plus a fixed overhead (ranking, rendering, S3, SES).
+Lanes are chosen to saturate the quota and no more (one lane does MAX_WORKERS / latency =
+20 requests/s, above every tier up to 1200/min), so one lane's time is the run's time.
+Prices: AWS Lambda arm64 in us-east-1, $0.0000133334 per GB-s and $0.20 per million
+requests; S3 Standard $0.005 per 1,000 PUT and $0.0004 per 1,000 GET; SES $0.10 per 1,000
+messages. Not a test: nothing is asserted."""
+
+import argparse
+
+GB_S = 0.0000133334
+REQ = 0.20 / 1e6
+S3_PUT = 0.005 / 1000
+S3_GET = 0.0004 / 1000
+SES = 0.10 / 1000
+MEMORY_GB = 1.0  # 1024 MB
+
+OLD = {"secs_per_50": 512.9, "memory_mb": 90, "package_mb": 46, "usd_per_500": 0.15}
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("--efficiency", type=float, default=1.01, help="measured wall / quota bound")
+    p.add_argument("--overhead", type=float, default=1.5, help="seconds outside the fetch (rank, render, S3, SES)")
+    p.add_argument("--cold", type=int, default=510, help="calls of a cold run (calendar, bulk, 503 OVERVIEW)")
+    p.add_argument("--warm-quiet", type=int, default=33, help="calls of a warm run, quiet week, bulk quotes")
+    p.add_argument("--warm-season", type=int, default=188, help="calls of a warm run, earnings season, bulk quotes")
+    p.add_argument("--readers", type=int, default=1)
+    a = p.parse_args()
+
+    def run_cost(calls, rate, written):
+        secs = calls * 60 / rate * a.efficiency + a.overhead
+        gbs = secs * MEMORY_GB
+        invocations = 3  # run + lane + (continuation or sweep) at most for one lane
+        s3 = written * S3_PUT + 503 * S3_GET + 20 * S3_PUT + 30 * S3_GET  # cache + run state
+        usd = gbs * GB_S + invocations * REQ + s3 + a.readers * SES
+        return secs, gbs, usd
+
+    print(f"1024 MB arm64; efficiency {a.efficiency:.3f}, overhead {a.overhead:.1f} s; calls: cold {a.cold}, "
+          f"warm quiet {a.warm_quiet}, warm season {a.warm_season}")
+    print(f"{'quota/min':>9} | {'cold: s':>8} {'GB-s':>7} {'$':>8} | {'warm quiet: s':>13} {'GB-s':>6} {'$':>8} | {'warm season: s':>14} {'GB-s':>6} {'$':>8}")
+    for rate in [75, 150, 300, 600, 1200]:
+        c = run_cost(a.cold, rate, 503)
+        q = run_cost(a.warm_quiet, rate, 25)
+        s = run_cost(a.warm_season, rate, 176)
+        print(f"{rate:>9} | {c[0]:>8.1f} {c[1]:>7.1f} {c[2]:>8.5f} | {q[0]:>13.1f} {q[1]:>6.1f} {q[2]:>8.5f} | {s[0]:>14.1f} {s[1]:>6.1f} {s[2]:>8.5f}")
+    old_secs = OLD["secs_per_50"] * 10
+    print(f"old Python system (published): {OLD['secs_per_50']} s for 50 stocks (~{old_secs:.0f} s for 500 at that pace), "
+          f"{OLD['memory_mb']} MB, {OLD['package_mb']} MB package, about ${OLD['usd_per_500']:.2f} per 500-stock run")
+
+
+if __name__ == "__main__":
+    main()
