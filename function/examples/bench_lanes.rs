@@ -21,7 +21,7 @@ use stockpicks::domain::universe::Universe;
 use stockpicks::pipeline::coordinator::{Coordinator, Invocation, Settings};
 use stockpicks::pipeline::insight::Insight;
 use stockpicks::pipeline::publish::MailSettings;
-use stockpicks::ports::{NoMetrics, SystemClock};
+use stockpicks::ports::{NoMetrics, ObjectStore, SystemClock};
 use stockpicks::sim::{self, SimConfig};
 
 #[global_allocator]
