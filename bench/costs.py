@@ -26,10 +26,12 @@ OLD = {"secs_per_50": 512.9, "memory_mb": 90, "package_mb": 46, "usd_per_500": 0
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("--efficiency", type=float, default=1.01, help="measured wall / quota bound")
-    p.add_argument("--overhead", type=float, default=1.5, help="seconds outside the fetch (rank, render, S3, SES)")
-    p.add_argument("--cold", type=int, default=510, help="calls of a cold run (calendar, bulk, 503 OVERVIEW)")
-    p.add_argument("--warm-quiet", type=int, default=33, help="calls of a warm run, quiet week, bulk quotes")
-    p.add_argument("--warm-season", type=int, default=188, help="calls of a warm run, earnings season, bulk quotes")
+    p.add_argument("--overhead", type=float, default=3.6,
+                   help="seconds outside the fetch: measured 3.6 s for a one-lane 500-symbol run under cargo lambda watch + moto "
+                        "(debug build; BENCHMARKS.md), an upper bound for real Lambda")
+    p.add_argument("--cold", type=int, default=510, help="calls of a cold run (calendar, bulk, 503 OVERVIEW); bench_calls measures it")
+    p.add_argument("--warm-quiet", type=int, default=31, help="calls of a warm run, quiet week, bulk quotes")
+    p.add_argument("--warm-season", type=int, default=183, help="calls of a warm run, earnings season, bulk quotes")
     p.add_argument("--readers", type=int, default=1)
     a = p.parse_args()
 

@@ -33,12 +33,13 @@ start_sim() { # rate -> sets sim_url
 }
 stop_sim() { kill "$sim_pid" 2>/dev/null || true; wait "$sim_pid" 2>/dev/null || true; sim_pid=""; }
 
-# label, rate, extra args...: one client process against the standalone simulator.
+# label, rate, run args...: one client process against the standalone simulator.
 client_run() {
   local label=$1 rate=$2; shift 2
   start_sim "$rate"
+  rm -rf "$out/run"
   ALPHA_VANTAGE_BASE_URL="$sim_url" ALPHA_VANTAGE_RATE_PER_MIN="$rate" MAX_WORKERS=8 \
-    /usr/bin/time -f "%e %U %S %M" -o "$out/time" "$bin" run --no-cache --no-history --out "$out/run" "$@" >"$out/stdout" 2>"$out/stderr"
+    /usr/bin/time -f "%e %U %S %M" -o "$out/time" "$bin" run --out "$out/run" "$@" >"$out/stdout" 2>"$out/stderr"
   stop_sim
   read -r wall user sys rss <"$out/time"
   calls=$(grep -oE '[0-9]+ API calls' "$out/stderr" | grep -oE '^[0-9]+')
@@ -49,7 +50,7 @@ import sys
 label, rate, wall, user, sys_, rss, calls, thr, n = sys.argv[1:]
 rate, wall, user, sys_, rss, calls, n = float(rate), float(wall), float(user), float(sys_), int(rss), int(calls), int(n)
 bound = calls * 60 / rate
-print(f"{label:<34} wall {wall:7.2f} s  bound {bound:7.2f} s  ratio {wall / bound:.3f}  calls {calls}  throttled {thr}  "
+print(f"{label:<44} wall {wall:7.2f} s  bound {bound:7.2f} s  ratio {wall / bound:.3f}  calls {calls}  throttled {thr}  "
       f"peak RSS {rss / 1024:6.1f} MB  CPU {(user + sys_) * 1e3 / n:.2f} ms/symbol")
 EOF
 }
@@ -57,15 +58,16 @@ EOF
 echo "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(uname -srm), $(rustc --version)"
 echo
 echo "== 1. quota efficiency, 503 symbols (goal: ratio <= 1.05, zero throttles)"
+ratios="$out/ratios"
 for rate in 600 1200 6000; do
-  client_run "one process @ ${rate}/min" "$rate"
+  client_run "one process @ ${rate}/min" "$rate" --no-cache --no-history | tee -a "$ratios"
 done
 for rate in 600 1200 6000; do
-  target/release/examples/bench_lanes "$rate" 503
+  target/release/examples/bench_lanes "$rate" 503 | tee -a "$ratios"
 done
 echo
 echo "== 2. calls per weekly run (goal with bulk quotes: warm <= 10% of cold quiet, <= 40% season)"
-target/release/examples/bench_calls
+target/release/examples/bench_calls | tee "$out/calls"
 echo
 echo "== 3. peak RSS and CPU per symbol (client process; goal < 40 MB at 503, < 100 MB at 10,000)"
 python3 - "$out/u10k.csv" <<'EOF'
@@ -77,8 +79,10 @@ with open(sys.argv[1], "w") as f:
     for i in range(10_000):
         f.write(f"S{i}X,Synthetic {i},{sectors[i % len(sectors)]},{1_000_000 + i}\n")
 EOF
-client_run "503 symbols @ 60000/min" 60000
-client_run "10,000 symbols @ 60000/min" 60000 --universe "$out/u10k.csv"
+client_run "503 symbols @ 60000/min" 60000 --no-cache --no-history
+client_run "503 symbols, cache + history (cold)" 60000 --cache "$out/c503" --history "$out/h503"
+client_run "10,000 symbols @ 60000/min" 60000 --no-cache --no-history --universe "$out/u10k.csv"
+client_run "10,000 symbols, cache + history (cold)" 60000 --cache "$out/c10k" --history "$out/h10k" --universe "$out/u10k.csv"
 echo
 echo "== 4. scoring throughput"
 target/release/examples/bench_scoring 10000
@@ -95,4 +99,6 @@ else
 fi
 echo
 echo "== 6. GB-seconds and dollars per weekly run"
-python3 bench/costs.py
+# The worst measured efficiency and the measured calls go into the cost table.
+efficiency=$(grep -oE 'ratio [0-9.]+' "$ratios" | awk '{print $2}' | sort -n | tail -1)
+python3 bench/costs.py --efficiency "$efficiency" $(grep -oE 'measured-calls: .*' "$out/calls" | cut -d' ' -f2-)

@@ -84,6 +84,7 @@ async fn main() {
     let next = monday + 7;
     println!("calls per weekly run, 503 symbols (cold on {}, warm on {}):", time::date(monday * 86_400), time::date(next * 86_400));
     println!("{:<18} {:<12} {:>6} {:>6} {:>9} {:>10} {:>8}", "week", "key", "cold", "warm", "warm/cold", "cache hits", "reported");
+    let mut bulk = Vec::new();
     for (label, share) in [("quiet (5%)", 0.05), ("earnings (35%)", 0.35)] {
         for (key, premium) in [("no bulk", false), ("bulk quotes", true)] {
             let dir = std::env::temp_dir().join(format!("stockpicks-bench-calls-{}-{share}-{premium}", std::process::id()));
@@ -102,6 +103,11 @@ async fn main() {
                 warm.ranked
             );
             let _ = std::fs::remove_dir_all(&dir);
+            if premium {
+                bulk.push((cold.calls, warm.calls));
+            }
         }
     }
+    // For bench/costs.py.
+    println!("measured-calls: --cold {} --warm-quiet {} --warm-season {}", bulk[0].0, bulk[0].1, bulk[1].1);
 }

@@ -374,8 +374,10 @@ async fn run(args: RunArgs) -> Result<std::process::ExitCode> {
             None => "bulk quotes not tried".to_string(),
         };
         eprintln!(
-            "Cache: {} reused, {} reported since, {} expired, {} absent, {} unusable; {}; calendar {}.",
+            "Cache: {} reused ({} priced by GLOBAL_QUOTE), {} fetched again for want of a bulk price, {} reported since, {} expired, {} absent, {} unusable; {}; calendar {}.",
             c.hits,
+            c.priced_by_quote,
+            c.refetched_for_price,
             c.reported,
             c.expired,
             c.absent,

@@ -117,8 +117,10 @@ pub struct CacheReport {
     pub absent: usize,
     /// Entries written without a calendar, from the other data source, or unreadable.
     pub unusable: usize,
-    /// Reused entries that still needed a call for a price (GLOBAL_QUOTE or OVERVIEW).
-    pub repriced_by_call: usize,
+    /// Reused entries priced by a GLOBAL_QUOTE call (`PRICE_SOURCE=global_quote`, no bulk price).
+    pub priced_by_quote: usize,
+    /// Usable entries fetched again because no bulk price came (the same one call, fresher).
+    pub refetched_for_price: usize,
     pub calendar: bool,
     /// `Some(true)` entitled to REALTIME_BULK_QUOTES, `Some(false)` not, `None` unknown.
     pub bulk_entitled: Option<bool>,

@@ -99,12 +99,13 @@ pub struct TrackRecord {
     pub beat_median: usize,
 }
 
-/// Earlier records usable by a run at `now`: same kind of data, published before now,
+/// Earlier records usable by a run at `now`: same kind of data, published by now (a record
+/// stamped this very second was stored before this run read it; later ones are ignored),
 /// not the run itself, one record per run (the last written, should a retried publish
 /// have stored two); oldest first.
 pub fn earlier<'a>(records: &'a [RunRecord], run_id: &str, source: DataSource, now: i64) -> Vec<&'a RunRecord> {
     let mut v: Vec<&RunRecord> =
-        records.iter().filter(|r| r.run_id != run_id && r.data_source == source && r.published_unix < now).collect();
+        records.iter().filter(|r| r.run_id != run_id && r.data_source == source && r.published_unix <= now).collect();
     v.sort_by(|a, b| a.published_unix.cmp(&b.published_unix).then_with(|| a.run_id.cmp(&b.run_id)));
     let mut seen = std::collections::HashSet::new();
     let mut out: Vec<&RunRecord> = v.into_iter().rev().filter(|r| seen.insert(r.run_id.as_str())).collect();

@@ -52,7 +52,7 @@ pub async fn calendar_context<M: MarketData>(market: &M, warnings: &mut Vec<Stri
 
 impl<S: ObjectStore> OverviewCache<S> {
     fn key(&self, s: &Symbol) -> String {
-        format!("{}overview/{}.json", self.prefix, s)
+        entry_key(&self.prefix, s)
     }
 
     fn entitlement_key(&self) -> String {
@@ -155,15 +155,17 @@ pub async fn fetch_cached<M: MarketData, S: ObjectStore>(
             Some(&p) => candidates.push(Candidate { member: m, fundamentals: e.fundamentals.repriced(p) }),
             None if price_source == PriceSource::GlobalQuote => quote_needed.push((m, e)),
             None => {
-                rep.repriced_by_call += 1;
+                rep.refetched_for_price += 1;
                 fetch.push(m);
             }
         }
     }
     for (m, e, q) in quotes(market.clone(), quote_needed, workers).await {
-        rep.repriced_by_call += 1;
         match q {
-            Ok(p) => candidates.push(Candidate { member: m, fundamentals: e.fundamentals.repriced(p) }),
+            Ok(p) => {
+                rep.priced_by_quote += 1;
+                candidates.push(Candidate { member: m, fundamentals: e.fundamentals.repriced(p) });
+            }
             Err(err) => {
                 warnings.push(format!("{}: no quote for the cached entry ({err}); OVERVIEW fetched afresh", m.symbol));
                 fetch.push(m);
@@ -176,10 +178,12 @@ pub async fn fetch_cached<M: MarketData, S: ObjectStore>(
     let overview_source = if prices.is_empty() { price_source } else { PriceSource::Overview };
     let (fresh, mut fetch_warnings) = fetch_all(market.clone(), fetch, workers, overview_source, progress).await;
     warnings.append(&mut fetch_warnings);
-    let written = write_all(cache, &fresh.candidates, &ctx, now, market.synthetic(), workers.max(8)).await;
+    let fresh_candidates = Arc::new(fresh.candidates);
+    let written = write_all(cache, fresh_candidates.clone(), &ctx, now, market.synthetic(), workers.max(8)).await;
     rep.entries_written = written.0;
     warnings.extend(written.1);
-    for c in fresh.candidates {
+    let fresh_candidates = Arc::try_unwrap(fresh_candidates).unwrap_or_else(|shared| (*shared).clone());
+    for c in fresh_candidates {
         let fundamentals = match prices.get(&c.member.symbol) {
             Some(&p) => c.fundamentals.repriced(p),
             None => c.fundamentals,
@@ -187,6 +191,10 @@ pub async fn fetch_cached<M: MarketData, S: ObjectStore>(
         candidates.push(Candidate { member: c.member, fundamentals });
     }
     (Fetched { candidates, failures: fresh.failures }, warnings, rep)
+}
+
+fn entry_key(prefix: &str, s: &Symbol) -> String {
+    format!("{prefix}overview/{s}.json")
 }
 
 /// Runs `f` over `items` with `parallel` workers; results in input order.
@@ -258,33 +266,36 @@ async fn quotes<M: MarketData>(
     items.into_iter().zip(results).map(|((m, e), q)| (m, e, q)).collect()
 }
 
-/// Writes an entry per freshly fetched company; failures are warnings (the run goes on).
+/// Writes an entry per freshly fetched company, each serialised by the worker that writes
+/// it (not all at once: for 10,000 companies that would be 20 MB); failures are warnings.
 async fn write_all<S: ObjectStore>(
     cache: &OverviewCache<S>,
-    fresh: &[Candidate],
+    fresh: Arc<Vec<Candidate>>,
     ctx: &CacheContext,
     now: i64,
     synthetic: bool,
     parallel: usize,
 ) -> (usize, Vec<String>) {
-    let items: Vec<(String, Vec<u8>)> = fresh
-        .iter()
-        .map(|c| {
+    let store = cache.store.clone();
+    let prefix = cache.prefix.clone();
+    let calendar = Arc::new(ctx.calendar.clone());
+    let indices: Vec<usize> = (0..fresh.len()).collect();
+    let results = for_each_parallel(indices, parallel, move |idx, i| {
+        let (store, fresh, calendar, prefix) = (store.clone(), fresh.clone(), calendar.clone(), prefix.clone());
+        async move {
+            let c = &fresh[idx[i]];
             let entry = CacheEntry {
                 symbol: c.member.symbol.clone(),
                 fetched_unix: now,
-                next_report: ctx.calendar.as_ref().and_then(|cal| cal.next_report.get(&c.member.symbol).cloned()),
-                calendar_known: ctx.calendar.is_some(),
+                next_report: calendar.as_ref().as_ref().and_then(|cal| cal.next_report.get(&c.member.symbol).cloned()),
+                calendar_known: calendar.is_some(),
                 synthetic,
                 fundamentals: Fundamentals { quote_price: None, ..c.fundamentals.clone() },
             };
-            (cache.key(&c.member.symbol), serde_json::to_vec(&entry).expect("entry serialises"))
-        })
-        .collect();
-    let store = cache.store.clone();
-    let results = for_each_parallel(items, parallel, move |items, i| {
-        let store = store.clone();
-        async move { store.put(&items[i].0, items[i].1.clone()).await }
+            let body = serde_json::to_vec(&entry).expect("entry serialises");
+            drop(entry);
+            store.put(&entry_key(&prefix, &c.member.symbol), body).await
+        }
     })
     .await;
     let mut ok = 0;

@@ -449,9 +449,10 @@ where
             &fetched,
         );
         self.insight.enrich(&mut report, now).await;
-        let art = publish::render_all(&report, &self.settings.mail);
+        drop(fetched);
+        let mut art = publish::render_all(&report, &self.settings.mail);
         let prefix = keys::report_prefix(&time::date(now), run_id);
-        publish::store(self.store.as_ref(), &prefix, &art).await?;
+        publish::store(self.store.as_ref(), &prefix, &mut art).await?;
         self.insight.remember(&report, now).await?;
         let latest = json!({"run_id": run_id, "prefix": prefix, "generated_at": report.generated_at, "partial": report.partial});
         self.store.put(keys::LATEST, serde_json::to_vec_pretty(&latest).expect("json")).await?;

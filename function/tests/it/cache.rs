@@ -150,11 +150,12 @@ async fn without_entitlement_the_artificial_rows_are_never_used_and_the_probe_is
     let w = warm.report.cache.clone().unwrap();
     assert_eq!(warm.calls, 1 + 1 + 120, "{w:?}");
     assert_eq!(w.hits, 0);
+    assert_eq!(w.refetched_for_price + w.reported, 120, "{w:?}");
     // The next day: no probe (remembered). With PRICE_SOURCE=global_quote a reused entry is
     // priced by GLOBAL_QUOTE instead.
     let warm_q = run(sim_cfg(d1 + 1, false, 0.05, d1), u, d1 + 1, &dir, PriceSource::GlobalQuote).await;
     let q = warm_q.report.cache.clone().unwrap();
-    assert!(q.hits > 100 && q.repriced_by_call == q.hits && q.bulk_entitled == Some(false), "{q:?}");
+    assert!(q.hits > 100 && q.priced_by_quote == q.hits && q.bulk_entitled == Some(false), "{q:?}");
     assert_eq!(
         warm_q.calls,
         1 + q.hits as u64 + (120 - q.hits) as u64 * 2,
