@@ -63,7 +63,11 @@ for rate in 600 1200 6000; do
   client_run "one process @ ${rate}/min" "$rate" --no-cache --no-history | tee -a "$ratios"
 done
 for rate in 600 1200 6000; do
+  client_run "one process @ ${rate}/min, cache on (cold)" "$rate" --cache "$out/cache-$rate" --no-history | tee -a "$ratios"
+done
+for rate in 600 1200 6000; do
   target/release/examples/bench_lanes "$rate" 503 | tee -a "$ratios"
+  target/release/examples/bench_lanes "$rate" 503 cache | tee -a "$ratios"
 done
 echo
 echo "== 2. calls per weekly run (goal with bulk quotes: warm <= 10% of cold quiet, <= 40% season)"

@@ -4,7 +4,10 @@
 //! wall time from the run event to the aggregated report, API calls and throttles, and
 //! wall / (calls / quota).
 //!
-//!   cargo run --release --example bench_lanes -- 6000 [symbols]
+//!   cargo run --release --example bench_lanes -- 6000 [symbols] [cache]
+//!
+//! With `cache`, the OVERVIEW cache is on (cold): the run step reads the earnings calendar,
+//! each chunk probes bulk quotes (not entitled) and writes its entries.
 //!
 //! Benchmarks live apart from tests: nothing here asserts on time.
 
@@ -33,6 +36,7 @@ type Coord = Coordinator<AlphaVantage, DirStore, InProcessInvoker, FileMailer, S
 async fn main() {
     let rate: f64 = std::env::args().nth(1).and_then(|a| a.parse().ok()).unwrap_or(6000.0);
     let n: usize = std::env::args().nth(2).and_then(|a| a.parse().ok()).unwrap_or(503);
+    let cache = std::env::args().nth(3).as_deref() == Some("cache");
     let running = sim::start(SimConfig { rate_per_min: rate, ..SimConfig::default() }, 0).await.expect("simulator");
     let base = running.base_url();
     let dir = std::env::temp_dir().join(format!("stockpicks-bench-lanes-{}", std::process::id()));
@@ -58,7 +62,7 @@ async fn main() {
             min_run_coverage: 0.9,
             memory_mb: 1024,
             latency_secs: 0.25,
-            cache_max_age_days: None,
+            cache_max_age_days: cache.then_some(30),
             mail: MailSettings { sender: "bench@example.com".into(), recipients: vec!["reader@example.com".into()], unsubscribe: None },
         },
         model_toml: DEFAULT_MODEL_TOML.to_string(),
@@ -87,7 +91,8 @@ async fn main() {
     let done = store.list("runs/bench/done.json").await.map(|v| v.len()).unwrap_or(0);
     let bound = calls as f64 * 60.0 / rate;
     println!(
-        "lanes: {rate}/min, {n} symbols, mode {}, {} lanes: wall {wall:.2} s, {calls} calls ({} throttled), bound {bound:.2} s, ratio {:.3}{}",
+        "lanes{}: {rate}/min, {n} symbols, mode {}, {} lanes: wall {wall:.2} s, {calls} calls ({} throttled), bound {bound:.2} s, ratio {:.3}{}",
+        if cache { " (cache on, cold)" } else { "" },
         out["mode"].as_str().unwrap_or("?"),
         out["lanes"].as_u64().unwrap_or(1),
         after.throttled - before.throttled,

@@ -34,12 +34,19 @@ impl DirStore {
         StoreError::Io { key: key.to_string(), message: e.to_string() }
     }
 
-    async fn write_temp(&self, key: &str, path: &Path, body: &[u8]) -> Result<PathBuf, StoreError> {
+    /// Writes `body` to a temporary file beside `path` (blocking; called off the runtime).
+    fn write_temp(path: &Path, body: &[u8]) -> std::io::Result<PathBuf> {
         let dir = path.parent().expect("joined path has a parent");
-        tokio::fs::create_dir_all(dir).await.map_err(|e| Self::io(key, e))?;
+        std::fs::create_dir_all(dir)?;
         let tmp = dir.join(format!(".{}.tmp-{:016x}", path.file_name().and_then(|n| n.to_str()).unwrap_or("obj"), fastrand::u64(..)));
-        tokio::fs::write(&tmp, body).await.map_err(|e| Self::io(key, e))?;
+        std::fs::write(&tmp, body)?;
         Ok(tmp)
+    }
+
+    /// Runs a write's file operations in one blocking task (one hop off the runtime, not
+    /// one per operation: thousands of cache entries are written this way).
+    async fn blocking<T: Send + 'static>(key: &str, f: impl FnOnce() -> std::io::Result<T> + Send + 'static) -> Result<T, std::io::Error> {
+        tokio::task::spawn_blocking(f).await.map_err(|e| std::io::Error::other(format!("write task of {key} failed: {e}")))?
     }
 }
 
@@ -55,15 +62,25 @@ impl ObjectStore for DirStore {
 
     async fn put(&self, key: &str, body: Vec<u8>) -> Result<(), StoreError> {
         let path = self.path(key)?;
-        let tmp = self.write_temp(key, &path, &body).await?;
-        tokio::fs::rename(&tmp, &path).await.map_err(|e| Self::io(key, e))
+        Self::blocking(key, move || {
+            let tmp = Self::write_temp(&path, &body)?;
+            std::fs::rename(&tmp, &path).inspect_err(|_| {
+                let _ = std::fs::remove_file(&tmp);
+            })
+        })
+        .await
+        .map_err(|e| Self::io(key, e))
     }
 
     async fn put_if_absent(&self, key: &str, body: Vec<u8>) -> Result<(), StoreError> {
         let path = self.path(key)?;
-        let tmp = self.write_temp(key, &path, &body).await?;
-        let linked = tokio::fs::hard_link(&tmp, &path).await;
-        let _ = tokio::fs::remove_file(&tmp).await;
+        let linked = Self::blocking(key, move || {
+            let tmp = Self::write_temp(&path, &body)?;
+            let linked = std::fs::hard_link(&tmp, &path);
+            let _ = std::fs::remove_file(&tmp);
+            linked
+        })
+        .await;
         match linked {
             Ok(()) => Ok(()),
             Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Err(StoreError::AlreadyExists(key.to_string())),

@@ -6,8 +6,8 @@
 //! anyway: GLOBAL_QUOTE with `PRICE_SOURCE=global_quote`, else a fresh OVERVIEW (the same one
 //! call, and fresher books).
 
-use super::fetch::fetch_all;
-use crate::domain::cache::{self, CacheContext, CacheEntry, CacheReport, Stale};
+use super::fetch::{fetch_all_with, OnFetched};
+use crate::domain::cache::{self, CacheContext, CacheEntry, CacheReport, Calendar, Stale};
 use crate::domain::fundamentals::Fundamentals;
 use crate::domain::plan::PriceSource;
 use crate::domain::report::Fetched;
@@ -17,7 +17,8 @@ use crate::domain::Symbol;
 use crate::ports::{FetchError, MarketData, ObjectStore, Progress, StoreError};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 
 /// How long a learned bulk-quote entitlement is trusted before it is probed again: under a
 /// week, so a weekly run notices an upgraded key by the next week (one call per run).
@@ -174,16 +175,32 @@ pub async fn fetch_cached<M: MarketData, S: ObjectStore>(
     }
     rep.hits = candidates.len();
 
-    // 4. Fresh OVERVIEWs, stored for later runs, priced by bulk when there is a bulk price.
+    // 4. Fresh OVERVIEWs, each stored as it arrives (the writes overlap the fetching),
+    //    priced by bulk when there is a bulk price.
     let overview_source = if prices.is_empty() { price_source } else { PriceSource::Overview };
-    let (fresh, mut fetch_warnings) = fetch_all(market.clone(), fetch, workers, overview_source, progress).await;
+    let writer = Arc::new(EntryWriter {
+        store: cache.store.clone(),
+        prefix: cache.prefix.clone(),
+        calendar: ctx.calendar.clone(),
+        now,
+        synthetic: market.synthetic(),
+        written: AtomicUsize::new(0),
+        errors: Mutex::new(Vec::new()),
+    });
+    let w = writer.clone();
+    let on_fetched: OnFetched = Arc::new(move |m: &Member, f: &Fundamentals| {
+        let (w, symbol) = (w.clone(), m.symbol.clone());
+        let entry = w.entry(&symbol, f);
+        Box::pin(async move { w.write(&symbol, entry).await })
+    });
+    let (fresh, mut fetch_warnings) = fetch_all_with(market.clone(), fetch, workers, overview_source, progress, Some(on_fetched)).await;
     warnings.append(&mut fetch_warnings);
-    let fresh_candidates = Arc::new(fresh.candidates);
-    let written = write_all(cache, fresh_candidates.clone(), &ctx, now, market.synthetic(), workers.max(8)).await;
-    rep.entries_written = written.0;
-    warnings.extend(written.1);
-    let fresh_candidates = Arc::try_unwrap(fresh_candidates).unwrap_or_else(|shared| (*shared).clone());
-    for c in fresh_candidates {
+    rep.entries_written = writer.written.load(Ordering::Relaxed);
+    let errors = std::mem::take(&mut *writer.errors.lock().expect("errors lock"));
+    if let Some(first) = errors.first() {
+        warnings.push(format!("{} cache entries not written (first: {first}); the next run fetches them again", errors.len()));
+    }
+    for c in fresh.candidates {
         let fundamentals = match prices.get(&c.member.symbol) {
             Some(&p) => c.fundamentals.repriced(p),
             None => c.fundamentals,
@@ -266,50 +283,37 @@ async fn quotes<M: MarketData>(
     items.into_iter().zip(results).map(|((m, e), q)| (m, e, q)).collect()
 }
 
-/// Writes an entry per freshly fetched company, each serialised by the worker that writes
-/// it (not all at once: for 10,000 companies that would be 20 MB); failures are warnings.
-async fn write_all<S: ObjectStore>(
-    cache: &OverviewCache<S>,
-    fresh: Arc<Vec<Candidate>>,
-    ctx: &CacheContext,
+/// Writes one cache entry per fresh OVERVIEW; failures are collected as warnings (the run
+/// goes on, and the next run fetches those again).
+struct EntryWriter<S> {
+    store: Arc<S>,
+    prefix: String,
+    calendar: Option<Calendar>,
     now: i64,
     synthetic: bool,
-    parallel: usize,
-) -> (usize, Vec<String>) {
-    let store = cache.store.clone();
-    let prefix = cache.prefix.clone();
-    let calendar = Arc::new(ctx.calendar.clone());
-    let indices: Vec<usize> = (0..fresh.len()).collect();
-    let results = for_each_parallel(indices, parallel, move |idx, i| {
-        let (store, fresh, calendar, prefix) = (store.clone(), fresh.clone(), calendar.clone(), prefix.clone());
-        async move {
-            let c = &fresh[idx[i]];
-            let entry = CacheEntry {
-                symbol: c.member.symbol.clone(),
-                fetched_unix: now,
-                next_report: calendar.as_ref().as_ref().and_then(|cal| cal.next_report.get(&c.member.symbol).cloned()),
-                calendar_known: calendar.is_some(),
-                synthetic,
-                fundamentals: Fundamentals { quote_price: None, ..c.fundamentals.clone() },
-            };
-            let body = serde_json::to_vec(&entry).expect("entry serialises");
-            drop(entry);
-            store.put(&entry_key(&prefix, &c.member.symbol), body).await
-        }
-    })
-    .await;
-    let mut ok = 0;
-    let mut errors = Vec::new();
-    for r in results {
-        match r {
-            Ok(()) => ok += 1,
-            Err(e) => errors.push(e.to_string()),
+    written: AtomicUsize,
+    errors: Mutex<Vec<String>>,
+}
+
+impl<S: ObjectStore> EntryWriter<S> {
+    fn entry(&self, symbol: &Symbol, f: &Fundamentals) -> Vec<u8> {
+        let entry = CacheEntry {
+            symbol: symbol.clone(),
+            fetched_unix: self.now,
+            next_report: self.calendar.as_ref().and_then(|cal| cal.next_report.get(symbol).cloned()),
+            calendar_known: self.calendar.is_some(),
+            synthetic: self.synthetic,
+            fundamentals: Fundamentals { quote_price: None, ..f.clone() },
+        };
+        serde_json::to_vec(&entry).expect("entry serialises")
+    }
+
+    async fn write(&self, symbol: &Symbol, body: Vec<u8>) {
+        match self.store.put(&entry_key(&self.prefix, symbol), body).await {
+            Ok(()) => {
+                self.written.fetch_add(1, Ordering::Relaxed);
+            }
+            Err(e) => self.errors.lock().expect("errors lock").push(e.to_string()),
         }
     }
-    let warnings = if errors.is_empty() {
-        vec![]
-    } else {
-        vec![format!("{} cache entries not written (first: {}); the next run fetches them again", errors.len(), errors[0])]
-    };
-    (ok, warnings)
 }

@@ -1,13 +1,20 @@
 //! Fetching a universe: `workers` requests in flight, every symbol's outcome kept —
 //! fundamentals when they came, the typed reason when they did not.
 
+use crate::domain::fundamentals::Fundamentals;
 use crate::domain::plan::PriceSource;
 use crate::domain::report::Fetched;
 use crate::domain::scoring::Candidate;
 use crate::domain::universe::Member;
 use crate::ports::{FetchError, MarketData, Progress};
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
+
+/// Called with each OVERVIEW as it arrives (the cache writes its entry there, while the
+/// other workers keep the quota busy).
+pub type OnFetched = Arc<dyn Fn(&Member, &Fundamentals) -> Pin<Box<dyn Future<Output = ()> + Send>> + Send + Sync>;
 
 /// Fetches every member. A failed quote is not fatal: the price then comes from OVERVIEW,
 /// and the symbol is named in the returned warnings.
@@ -18,13 +25,26 @@ pub async fn fetch_all<M: MarketData>(
     price_source: PriceSource,
     progress: Arc<dyn Progress>,
 ) -> (Fetched, Vec<String>) {
+    fetch_all_with(market, members, workers, price_source, progress, None).await
+}
+
+/// [`fetch_all`], calling `on_fetched` with every OVERVIEW that came.
+pub async fn fetch_all_with<M: MarketData>(
+    market: Arc<M>,
+    members: Vec<Member>,
+    workers: usize,
+    price_source: PriceSource,
+    progress: Arc<dyn Progress>,
+    on_fetched: Option<OnFetched>,
+) -> (Fetched, Vec<String>) {
     let total = members.len();
     let members = Arc::new(members);
     let next = Arc::new(AtomicUsize::new(0));
     let done = Arc::new(AtomicUsize::new(0));
     let mut tasks = tokio::task::JoinSet::new();
     for _ in 0..workers.max(1).min(total.max(1)) {
-        let (market, members, next, done, progress) = (market.clone(), members.clone(), next.clone(), done.clone(), progress.clone());
+        let (market, members, next, done, progress, on_fetched) =
+            (market.clone(), members.clone(), next.clone(), done.clone(), progress.clone(), on_fetched.clone());
         tasks.spawn(async move {
             let mut out: Vec<(usize, Result<Candidate, FetchError>, Option<FetchError>)> = Vec::new();
             loop {
@@ -33,6 +53,9 @@ pub async fn fetch_all<M: MarketData>(
                 let mut quote_err = None;
                 let result = match market.overview(&member.symbol).await {
                     Ok(mut fundamentals) => {
+                        if let Some(f) = &on_fetched {
+                            f(member, &fundamentals).await;
+                        }
                         if price_source == PriceSource::GlobalQuote {
                             match market.quote(&member.symbol).await {
                                 Ok(p) => fundamentals.quote_price = Some(p),
