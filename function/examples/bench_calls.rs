@@ -80,6 +80,7 @@ async fn run(day: i64, premium: bool, share: f64, week_ending: i64, cache_dir: &
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() {
+    stockpicks::alloc::purge_freed_memory_promptly();
     let monday = time::days_from_civil(2026, 11, 2);
     let next = monday + 7;
     println!("calls per weekly run, 503 symbols (cold on {}, warm on {}):", time::date(monday * 86_400), time::date(next * 86_400));

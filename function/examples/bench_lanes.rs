@@ -34,6 +34,7 @@ type Coord = Coordinator<AlphaVantage, DirStore, InProcessInvoker, FileMailer, S
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() {
+    stockpicks::alloc::purge_freed_memory_promptly();
     let rate: f64 = std::env::args().nth(1).and_then(|a| a.parse().ok()).unwrap_or(6000.0);
     let n: usize = std::env::args().nth(2).and_then(|a| a.parse().ok()).unwrap_or(503);
     let cache = std::env::args().nth(3).as_deref() == Some("cache");

@@ -14,6 +14,7 @@ use stockpicks::sim::synth::{Synth, SECTORS};
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() {
+    stockpicks::alloc::purge_freed_memory_promptly();
     let n: usize = std::env::args().nth(1).and_then(|a| a.parse().ok()).unwrap_or(100_000);
     let synth = Synth::new(42);
     let t = Instant::now();

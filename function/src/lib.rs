@@ -7,6 +7,7 @@
 //! simulator; the binaries in `bin/` only wire these together.
 
 pub mod adapters;
+pub mod alloc;
 pub mod config;
 pub mod domain;
 pub mod pipeline;

@@ -26,6 +26,7 @@ type Coord = Coordinator<AlphaVantage, S3Store, LambdaInvoker, SesMailer, System
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
+    stockpicks::alloc::purge_freed_memory_promptly();
     tracing_subscriber::fmt()
         .json()
         .with_env_filter(

@@ -185,6 +185,7 @@ enum UniverseCommand {
 }
 
 fn main() -> std::process::ExitCode {
+    stockpicks::alloc::purge_freed_memory_promptly();
     let cli = Cli::parse();
     init_logging(cli.verbose);
     let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("tokio runtime");
