@@ -183,7 +183,9 @@ pub async fn fetch_cached<M: MarketData, S: ObjectStore>(
         prefix: cache.prefix.clone(),
         calendar: ctx.calendar.clone(),
         now,
-        synthetic: market.synthetic(),
+        // The run step's calendar reply, or any reply this lane has had: a lane whose
+        // context came from the manifest may not have made a call yet.
+        synthetic: ctx.synthetic || market.synthetic(),
         written: AtomicUsize::new(0),
         errors: Mutex::new(Vec::new()),
     });
