@@ -183,16 +183,15 @@ pub async fn fetch_cached<M: MarketData, S: ObjectStore>(
         prefix: cache.prefix.clone(),
         calendar: ctx.calendar.clone(),
         now,
-        // The run step's calendar reply, or any reply this lane has had: a lane whose
-        // context came from the manifest may not have made a call yet.
-        synthetic: ctx.synthetic || market.synthetic(),
         written: AtomicUsize::new(0),
         errors: Mutex::new(Vec::new()),
     });
-    let w = writer.clone();
+    let (w, source) = (writer.clone(), market.clone());
+    let run_synthetic = ctx.synthetic;
     let on_fetched: OnFetched = Arc::new(move |m: &Member, f: &Fundamentals| {
         let (w, symbol) = (w.clone(), m.symbol.clone());
-        let entry = w.entry(&symbol, f);
+        // Asked when the reply is in hand, which carried the simulator's header if any.
+        let entry = w.entry(&symbol, f, run_synthetic || source.synthetic());
         Box::pin(async move { w.write(&symbol, entry).await })
     });
     let (fresh, mut fetch_warnings) = fetch_all_with(market.clone(), fetch, workers, overview_source, progress, Some(on_fetched)).await;
@@ -292,19 +291,18 @@ struct EntryWriter<S> {
     prefix: String,
     calendar: Option<Calendar>,
     now: i64,
-    synthetic: bool,
     written: AtomicUsize,
     errors: Mutex<Vec<String>>,
 }
 
 impl<S: ObjectStore> EntryWriter<S> {
-    fn entry(&self, symbol: &Symbol, f: &Fundamentals) -> Vec<u8> {
+    fn entry(&self, symbol: &Symbol, f: &Fundamentals, synthetic: bool) -> Vec<u8> {
         let entry = CacheEntry {
             symbol: symbol.clone(),
             fetched_unix: self.now,
             next_report: self.calendar.as_ref().and_then(|cal| cal.next_report.get(symbol).cloned()),
             calendar_known: self.calendar.is_some(),
-            synthetic: self.synthetic,
+            synthetic,
             fundamentals: Fundamentals { quote_price: None, ..f.clone() },
         };
         serde_json::to_vec(&entry).expect("entry serialises")
