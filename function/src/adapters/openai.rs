@@ -3,16 +3,29 @@
 //! a hard timeout. The key travels in the Authorization header and never appears in an
 //! error; error bodies are cut short, since a server may echo the request.
 
-use crate::config::Secret;
+use crate::config::{OpenAiConfig, Secret};
 use crate::domain::commentary::Prompt;
-use crate::ports::{CommentaryError, Commentator};
+use crate::ports::{CommentaryError, Commentator, NoCommentator};
 use serde_json::{json, Value};
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::Arc;
 use std::time::Duration;
 
 pub const DEFAULT_BASE_URL: &str = "https://api.openai.com/v1";
 pub const DEFAULT_MODEL: &str = "gpt-4o-mini";
+
+/// The commentator a run uses: this adapter with a key, or commentary off with the reason
+/// the report will give (`key` says why there is none).
+pub fn commentator(cfg: &OpenAiConfig, key: Result<Secret, String>) -> Result<Arc<dyn Commentator>, String> {
+    match key {
+        Ok(key) => Ok(Arc::new(OpenAi::new(&cfg.base_url, key, &cfg.model, cfg.timeout)?)),
+        Err(why) => {
+            tracing::info!(reason = %why, "LLM commentary off");
+            Ok(Arc::new(NoCommentator(format!("LLM commentary off: {why}"))))
+        }
+    }
+}
 
 pub struct OpenAi {
     http: reqwest::Client,

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use stockpicks::adapters::alphavantage::{AlphaVantage, ClientConfig};
 use stockpicks::adapters::aws::{invoker::LambdaInvoker, s3::S3Store, secrets, ses::SesMailer};
 use stockpicks::adapters::emf::EmfMetrics;
-use stockpicks::adapters::openai::OpenAi;
+use stockpicks::adapters::openai;
 use stockpicks::config::{Config, LambdaConfig, REAL_HOST};
 use stockpicks::domain::model::{Model, DEFAULT_MODEL_TOML};
 use stockpicks::domain::state::keys;
@@ -17,7 +17,7 @@ use stockpicks::domain::universe::Universe;
 use stockpicks::pipeline::coordinator::{Coordinator, Invocation, Settings};
 use stockpicks::pipeline::insight::{History, Insight};
 use stockpicks::pipeline::publish::MailSettings;
-use stockpicks::ports::{Commentator, NoCommentator, SystemClock};
+use stockpicks::ports::SystemClock;
 
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
@@ -110,13 +110,7 @@ async fn build() -> Result<Coord> {
         (None, Some(k)) => Ok(k.clone()),
         (None, None) => Err("no OPENAI_SECRET_ARN or OPENAI_API_KEY".to_string()),
     };
-    let commentator: Arc<dyn Commentator> = match openai_key {
-        Ok(key) => Arc::new(OpenAi::new(&cfg.openai.base_url, key, &cfg.openai.model, cfg.openai.timeout).map_err(anyhow::Error::msg)?),
-        Err(why) => {
-            tracing::info!(reason = %why, "LLM commentary off");
-            Arc::new(NoCommentator(format!("LLM commentary off: {why}")))
-        }
-    };
+    let commentator = openai::commentator(&cfg.openai, openai_key).map_err(anyhow::Error::msg)?;
     let store = Arc::new(S3Store::new(s3, &lcfg.bucket));
     tracing::info!(bucket = %lcfg.bucket, function = %lcfg.function_name, version = ?lcfg.function_version, rate = cfg.rate_per_min, "configured");
     Ok(Coordinator {

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use stockpicks::adapters::alphavantage::{AlphaVantage, ClientConfig};
 use stockpicks::adapters::file_mailer::FileMailer;
 use stockpicks::adapters::local_store::DirStore;
-use stockpicks::adapters::openai::OpenAi;
+use stockpicks::adapters::openai;
 use stockpicks::config::{Config, Secret, REAL_HOST};
 use stockpicks::domain::model::Model;
 use stockpicks::domain::symbol::{parse_list, Symbol};
@@ -20,7 +20,7 @@ use stockpicks::pipeline::cache::OverviewCache;
 use stockpicks::pipeline::insight::{History, Insight};
 use stockpicks::pipeline::publish::MailSettings;
 use stockpicks::pipeline::run::{run_once, RunRequest};
-use stockpicks::ports::{Clock, Commentator, FixedClock, NoCommentator, Progress, SystemClock};
+use stockpicks::ports::{Clock, FixedClock, Progress, SystemClock};
 use stockpicks::sim::{self, Fault, SimConfig};
 
 /// mimalloc: ranking is allocation-heavy, and glibc malloc made it ~1.6x slower.
@@ -318,12 +318,8 @@ async fn run(args: RunArgs) -> Result<std::process::ExitCode> {
         mail: MailSettings { sender: cfg.email_sender.clone(), recipients, unsubscribe: cfg.unsubscribe.clone() },
         warnings,
     };
-    let commentator: Arc<dyn Commentator> = match &cfg.openai.api_key {
-        Some(key) => {
-            Arc::new(OpenAi::new(&cfg.openai.base_url, key.clone(), &cfg.openai.model, cfg.openai.timeout).map_err(anyhow::Error::msg)?)
-        }
-        None => Arc::new(NoCommentator("LLM commentary off: no OPENAI_API_KEY set".into())),
-    };
+    let openai_key = cfg.openai.api_key.clone().ok_or_else(|| "no OPENAI_API_KEY set".to_string());
+    let commentator = openai::commentator(&cfg.openai, openai_key).map_err(anyhow::Error::msg)?;
     let history = if args.no_history {
         None
     } else {

@@ -6,7 +6,7 @@
 //! anyway: GLOBAL_QUOTE with `PRICE_SOURCE=global_quote`, else a fresh OVERVIEW (the same one
 //! call, and fresher books).
 
-use super::fetch::{fetch_all_with, OnFetched};
+use super::fetch::{fetch_all_with, for_each_parallel, OnFetched};
 use crate::domain::cache::{self, CacheContext, CacheEntry, CacheReport, Calendar, Stale};
 use crate::domain::fundamentals::Fundamentals;
 use crate::domain::plan::PriceSource;
@@ -213,41 +213,6 @@ pub async fn fetch_cached<M: MarketData, S: ObjectStore>(
 
 fn entry_key(prefix: &str, s: &Symbol) -> String {
     format!("{prefix}overview/{s}.json")
-}
-
-/// Runs `f` over `items` with `parallel` workers; results in input order.
-async fn for_each_parallel<T, R, F, Fut>(items: Vec<T>, parallel: usize, f: F) -> Vec<R>
-where
-    T: Send + Sync + 'static,
-    R: Send + 'static,
-    F: Fn(Arc<Vec<T>>, usize) -> Fut + Send + Sync + 'static,
-    Fut: std::future::Future<Output = R> + Send,
-{
-    let n = items.len();
-    let items = Arc::new(items);
-    let f = Arc::new(f);
-    let next = Arc::new(std::sync::atomic::AtomicUsize::new(0));
-    let mut tasks = tokio::task::JoinSet::new();
-    for _ in 0..parallel.max(1).min(n.max(1)) {
-        let (items, f, next) = (items.clone(), f.clone(), next.clone());
-        tasks.spawn(async move {
-            let mut out = Vec::new();
-            loop {
-                let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                if i >= items.len() {
-                    break;
-                }
-                out.push((i, f(items.clone(), i).await));
-            }
-            out
-        });
-    }
-    let mut all = Vec::with_capacity(n);
-    while let Some(r) = tasks.join_next().await {
-        all.extend(r.expect("cache worker panicked"));
-    }
-    all.sort_by_key(|(i, _)| *i);
-    all.into_iter().map(|(_, r)| r).collect()
 }
 
 async fn read_all<S: ObjectStore>(

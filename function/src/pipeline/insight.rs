@@ -8,7 +8,6 @@ use crate::domain::commentary::{self, CommentarySource};
 use crate::domain::history::{self, RunRecord};
 use crate::domain::report::{self, LlmScoring, RunReport};
 use crate::ports::{CommentaryError, Commentator, NoCommentator, ObjectStore, StoreError};
-use std::collections::BTreeMap;
 use std::sync::Arc;
 
 /// Records older than the newest this many are not read (two years of weekly runs).
@@ -86,10 +85,10 @@ impl<S: ObjectStore> Insight<S> {
 /// Changes since the previous run and the track record, from `records` (any order).
 pub fn add_history(report: &mut RunReport, now: i64, records: &[RunRecord]) {
     let earlier = history::earlier(records, &report.run_id, report.data_source, now);
-    let ranking: Vec<_> = report.ranking.iter().map(|p| p.symbol.clone()).collect();
-    report.changes = history::changes(&ranking, report.picks.len(), &earlier);
-    let prices: BTreeMap<_, _> = report.ranking.iter().filter_map(|p| Some((p.symbol.clone(), p.price.filter(|x| *x > 0.0)?))).collect();
-    report.track_record = history::track_record(&prices, now, &earlier);
+    // This run as the next one will see it: its ranking and prices, taken the same way.
+    let this = RunRecord::from_report(report, now);
+    report.changes = history::changes(&this.ranking, report.picks.len(), &earlier);
+    report.track_record = history::track_record(&this.prices, now, &earlier);
 }
 
 /// The model's `llm_weight`: one scoring call for every ranked stock, validated, mixed

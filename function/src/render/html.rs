@@ -2,7 +2,7 @@
 //! no external resources. Every dynamic string passes through [`Esc`]; static markup is
 //! the only unescaped text.
 
-use super::{commentary_line, data_line, factor_value, NOT_ADVICE};
+use super::{commentary_line, data_line, factor_value, signed_percent, NOT_ADVICE};
 use crate::domain::report::RunReport;
 use crate::domain::scoring::{Grade, RankedStock};
 use std::fmt::{self, Write};
@@ -136,10 +136,6 @@ fn sector_section(h: &mut String, r: &RunReport) {
     h.push_str("</table>");
 }
 
-fn pct(x: Option<f64>) -> String {
-    x.map_or("n/a".to_string(), |v| format!("{:+.1}%", v * 100.0))
-}
-
 fn track_section(h: &mut String, r: &RunReport) {
     section_title(h, "track-record", "Track record");
     if r.track_record.is_empty() {
@@ -162,9 +158,9 @@ fn track_section(h: &mut String, r: &RunReport) {
             "<tr class=\"track\"><td>{}</td><td style=\"text-align:right\">{:.1}</td><td style=\"text-align:right\">{}</td><td style=\"text-align:right\">{}</td><td style=\"text-align:right;color:{color}\"><b>{}</b></td><td style=\"text-align:right\">{} of {}</td></tr>",
             Esc(t.published.get(..10).unwrap_or(&t.published)),
             t.days,
-            pct(t.picks_return),
-            pct(t.universe_median),
-            pct(t.excess),
+            signed_percent(t.picks_return),
+            signed_percent(t.universe_median),
+            signed_percent(t.excess),
             t.beat_median,
             t.picks_priced
         );

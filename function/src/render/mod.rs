@@ -42,6 +42,11 @@ pub fn commentary_line(r: &RunReport) -> String {
     }
 }
 
+/// A return as "+1.2%" or "-0.4%"; "n/a" when missing.
+pub fn signed_percent(x: Option<f64>) -> String {
+    x.map_or("n/a".to_string(), |v| format!("{:+.1}%", v * 100.0))
+}
+
 /// "A B C A -" for the groups in name order (as `grades` is keyed).
 pub fn grade_string(s: &RankedStock) -> String {
     s.grades.values().map(|g| g.map(|g| g.letter()).unwrap_or("-")).collect::<Vec<_>>().join(" ")

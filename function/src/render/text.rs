@@ -1,6 +1,6 @@
 //! Plain-text renderings: the email's text part and the terminal table.
 
-use super::{data_line, factor_value, grade_string, NOT_ADVICE};
+use super::{data_line, factor_value, grade_string, signed_percent, NOT_ADVICE};
 use crate::domain::factors::{self, format_value};
 use crate::domain::report::{Explanation, RunReport};
 use crate::domain::scoring::Peers;
@@ -95,14 +95,13 @@ pub fn email_text(r: &RunReport, unsubscribe: &str) -> String {
         );
     }
     for t in r.track_record.iter().take(6) {
-        let pct = |x: Option<f64>| x.map_or("n/a".to_string(), |v| format!("{:+.1}%", v * 100.0));
         let _ = writeln!(
             out,
             "Track record: picks of {} ({:.0} days ago): {} vs median stock {} ({} of {} beat it).",
             t.published.get(..10).unwrap_or(""),
             t.days,
-            pct(t.picks_return),
-            pct(t.universe_median),
+            signed_percent(t.picks_return),
+            signed_percent(t.universe_median),
             t.beat_median,
             t.picks_priced
         );
