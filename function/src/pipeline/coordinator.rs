@@ -630,9 +630,7 @@ where
             Err(StoreError::NotFound(_)) => return Ok(None),
             Err(e) => return Err(e.into()),
         };
-        let generated = serde_json::from_slice::<Value>(&body)
-            .ok()
-            .and_then(|v| v["generated_at"].as_str().and_then(time::parse_rfc3339));
+        let generated = serde_json::from_slice::<Value>(&body).ok().and_then(|v| v["generated_at"].as_str().and_then(time::parse_rfc3339));
         match generated {
             Some(t) => Ok(Some((now - t).max(0) as f64 / 3600.0)),
             None => {

@@ -30,7 +30,10 @@ struct RecordingMailer {
 impl Mailer for RecordingMailer {
     async fn send(&self, recipient: &str, mime: &[u8]) -> Result<String, MailError> {
         if self.refuse.lock().unwrap().iter().any(|r| r == recipient) {
-            return Err(MailError { recipient: recipient.to_string(), message: "MessageRejected: address is on the suppression list".into() });
+            return Err(MailError {
+                recipient: recipient.to_string(),
+                message: "MessageRejected: address is on the suppression list".into(),
+            });
         }
         let mut sent = self.sent.lock().unwrap();
         sent.push((recipient.to_string(), mime.to_vec()));

@@ -123,7 +123,8 @@ impl ObjectStore for S3Store {
     async fn replace_if_match(&self, key: &str, body: Vec<u8>, tag: &str) -> Result<(), StoreError> {
         let mut attempt = 0;
         loop {
-            let sent = self.client.put_object().bucket(&self.bucket).key(key).body(ByteStream::from(body.clone())).if_match(tag).send().await;
+            let sent =
+                self.client.put_object().bucket(&self.bucket).key(key).body(ByteStream::from(body.clone())).if_match(tag).send().await;
             match sent {
                 Ok(_) => return Ok(()),
                 Err(e) if precondition_failed(&e) => return Err(StoreError::Conflict(key.to_string())),
@@ -178,9 +179,8 @@ mod tests {
                     let text = String::from_utf8_lossy(&buf).to_string();
                     if let Some(head_end) = text.find("\r\n\r\n") {
                         let head = text[..head_end].to_ascii_lowercase();
-                        let len = head
-                            .lines()
-                            .find_map(|l| l.strip_prefix("content-length:").map(|v| v.trim().parse::<usize>().unwrap_or(0)));
+                        let len =
+                            head.lines().find_map(|l| l.strip_prefix("content-length:").map(|v| v.trim().parse::<usize>().unwrap_or(0)));
                         let have = buf.len() - head_end - 4;
                         let done = match len {
                             Some(len) => have >= len,

@@ -26,7 +26,9 @@ pub fn parse(arn: &str, raw: &str) -> Result<Secret, String> {
         Err(_) => raw.to_string(),
     };
     if value.is_empty() {
-        return Err(format!("secret {arn} holds no key (it is the empty {{\"api_key\": \"\"}} the stack creates; set it with put-secret-value)"));
+        return Err(format!(
+            "secret {arn} holds no key (it is the empty {{\"api_key\": \"\"}} the stack creates; set it with put-secret-value)"
+        ));
     }
     Ok(Secret::new(value))
 }
