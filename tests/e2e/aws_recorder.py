@@ -20,6 +20,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 LOCK = threading.Lock()
 # Request headers that decide the IAM action (conditional writes, JSON protocol targets).
 KEPT = ("x-amz-target", "if-match", "if-none-match", "content-type")
+JSON_FIELDS = ("FromEmailAddress", "ConfigurationSetName", "SecretId")
 HOP = ("connection", "keep-alive", "transfer-encoding", "content-length")
 
 
@@ -50,11 +51,12 @@ class Handler(BaseHTTPRequestHandler):
             "path": self.path,
             "headers": {k.lower(): v for k, v in self.headers.items() if k.lower() in KEPT},
         }
-        # JSON bodies (SES v2, Secrets Manager) name the sender and the secret; object
-        # bodies are not kept.
-        if "json" in self.headers.get("Content-Type", "") and len(body) < 65536:
+        # JSON bodies (SES v2, Secrets Manager) name the sender, the configuration set and the
+        # secret: those fields are kept, nothing else (no message, no object body).
+        if "json" in self.headers.get("Content-Type", ""):
             try:
-                record["json"] = json.loads(body or b"{}")
+                doc = json.loads(body or b"{}")
+                record["json"] = {k: doc[k] for k in JSON_FIELDS if isinstance(doc, dict) and k in doc}
             except ValueError:
                 pass
         with LOCK, open(self.server.recording, "a") as f:
