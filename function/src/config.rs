@@ -4,6 +4,9 @@
 use std::fmt;
 use std::time::Duration;
 
+/// CloudWatch namespace of the EMF metrics when METRICS_NAMESPACE is unset (contracts/metrics.json).
+pub const DEFAULT_METRICS_NAMESPACE: &str = "StockPicks";
+
 /// A secret string (an API key). Its `Debug` and `Display` never show it.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Secret(String);
@@ -227,7 +230,7 @@ impl LambdaConfig {
             ses_configuration_set: get("SES_CONFIGURATION_SET"),
             alpha_vantage_secret_arn: get("ALPHA_VANTAGE_SECRET_ARN"),
             openai_secret_arn: get("OPENAI_SECRET_ARN"),
-            metrics_namespace: get("METRICS_NAMESPACE").unwrap_or_else(|| "StockPicks".into()),
+            metrics_namespace: get("METRICS_NAMESPACE").unwrap_or_else(|| DEFAULT_METRICS_NAMESPACE.into()),
             function_name: get("AWS_LAMBDA_FUNCTION_NAME")
                 .or_else(|| get("FUNCTION_NAME"))
                 .unwrap_or_else(|| "stock-analysis-function".into()),

@@ -19,6 +19,25 @@ function num(app: App, key: string, fallback: number, min: number, max: number):
   return v;
 }
 
+/** The placeholder domains (the defaults below, and the docs): an address there receives nothing. */
+const PLACEHOLDER_DOMAIN = /@(.*\.)?example\.(com|net|org)$/i;
+
+/**
+ * An e-mail context value. Outside prod a placeholder keeps synth working; prod refuses to
+ * synth without a real value, so an empty repository variable cannot deploy a stack that
+ * mails from an unverified identity to nobody.
+ */
+function address(app: App, stage: string, key: string, fallback: string): string {
+  const v = ctx(app, key, '');
+  if (stage === 'prod') {
+    const all = v.split(',').map((x) => x.trim());
+    if (!v || all.some((x) => !x.includes('@') || PLACEHOLDER_DOMAIN.test(x))) {
+      throw new Error(`context ${key}=${v || '(empty)'}: stage prod needs real e-mail addresses (-c ${key}=...; the deploy workflow passes vars.${key.replace(/[A-Z]/g, (c) => '_' + c).toUpperCase()})`);
+    }
+  }
+  return v || fallback;
+}
+
 export function buildApp(app: App): StockpicksStack {
   // Access logs are granted by a bucket policy, not the legacy LogDeliveryWrite ACL.
   app.node.setContext('@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy', true);
@@ -34,12 +53,14 @@ export function buildApp(app: App): StockpicksStack {
     architecture: arch === 'arm64' ? lambda.Architecture.ARM_64 : lambda.Architecture.X86_64,
     memoryMb: num(app, 'memoryMb', 1024, 128, 10240),
     timeoutSecs: num(app, 'timeoutSecs', 900, 60, 900),
-    reservedConcurrency: num(app, 'reservedConcurrency', 12, 1, 1000),
+    // Opt-in (README, deploy step 0): reserving any amount fails on an account whose
+    // concurrency limit is under 100 + that amount.
+    reservedConcurrency: ctx(app, 'reservedConcurrency', '') === '' ? undefined : num(app, 'reservedConcurrency', 0, 1, 1000),
     weeklySchedule: ctx(app, 'weeklySchedule', 'cron(0 13 ? * MON *)'),
     sweepSchedule: ctx(app, 'sweepSchedule', 'rate(30 minutes)'),
-    emailSender: ctx(app, 'emailSender', 'picks@example.com'),
-    emailRecipients: ctx(app, 'emailRecipients', 'reader@example.com'),
-    alarmEmail: ctx(app, 'alarmEmail', 'ops@example.com'),
+    emailSender: address(app, stage, 'emailSender', 'picks@example.com'),
+    emailRecipients: address(app, stage, 'emailRecipients', 'reader@example.com'),
+    alarmEmail: address(app, stage, 'alarmEmail', 'ops@example.com'),
     monthlyBudgetUsd: num(app, 'monthlyBudgetUsd', 10, 1, 100000),
     rateLimitPerMin: num(app, 'rateLimitPerMin', 75, 1, 100000),
     description: `stockpicks (${stage}): weekly S&P 500 scoring on Lambda`,

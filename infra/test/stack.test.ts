@@ -6,18 +6,9 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
-import { App } from 'aws-cdk-lib';
-import { Match, Template } from 'aws-cdk-lib/assertions';
-import { buildApp } from '../bin/app';
-import { loadAlarms, loadLifecycle } from '../lib/definitions';
-
-function synth(context: Record<string, unknown> = {}) {
-  const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'cdk-test-'));
-  const app = new App({ outdir, context });
-  const stack = buildApp(app);
-  const assembly = app.synth(); // cdk-nag violations make this throw
-  return { template: Template.fromStack(stack), outdir, assembly, stack };
-}
+import { Match } from 'aws-cdk-lib/assertions';
+import { loadAlarms, loadLifecycle, loadMetricsContract } from '../lib/definitions';
+import { PROD_EMAILS, synth } from './helpers';
 
 const base = synth();
 const t = base.template;
@@ -62,10 +53,20 @@ describe('function', () => {
       Architectures: ['arm64'],
       MemorySize: 1024,
       Timeout: 900,
-      ReservedConcurrentExecutions: 12,
-      Environment: { Variables: Match.objectLike({ S3_BUCKET: Match.anyValue(), ALPHA_VANTAGE_SECRET_ARN: Match.anyValue(), SES_CONFIGURATION_SET: Match.anyValue(), EMAIL_SENDER: 'picks@example.com' }) },
+      Environment: { Variables: Match.objectLike({ S3_BUCKET: Match.anyValue(), ALPHA_VANTAGE_SECRET_ARN: Match.anyValue(), SES_CONFIGURATION_SET: Match.anyValue(), EMAIL_SENDER: PROD_EMAILS.emailSender, METRICS_NAMESPACE: loadMetricsContract().namespace }) },
     });
     t.hasResourceProperties('AWS::Logs::LogGroup', { LogGroupName: '/aws/lambda/stockpicks-prod', RetentionInDays: 90 });
+  });
+
+  // Issue 11, item 3. Lambda keeps 100 units of the account's concurrency unreserved
+  // ("Lambda ... always reserves 100 units of concurrency for your functions that don't
+  // explicitly reserve concurrency", https://docs.aws.amazon.com/lambda/latest/dg/configuration-concurrency.html),
+  // and new accounts start below that, so any reservation fails the first deploy there.
+  it('reserves no concurrency unless asked to (reservedConcurrency context)', () => {
+    const fn = Object.values(resources).find((r) => r.Type === 'AWS::Lambda::Function' && r.Properties.FunctionName === 'stockpicks-prod');
+    assert.equal(fn.Properties.ReservedConcurrentExecutions, undefined);
+    const opted = synth({ ...PROD_EMAILS, reservedConcurrency: 12 });
+    opted.template.hasResourceProperties('AWS::Lambda::Function', { FunctionName: 'stockpicks-prod', ReservedConcurrentExecutions: 12 });
   });
 
   it('has the alias live on a published version', () => {
@@ -104,10 +105,17 @@ describe('schedules', () => {
 });
 
 describe('secrets and mail', () => {
-  it('creates the two secrets without values in the template', () => {
+  // Issue 11, item 6: a secret without a value gets a generated random string (CDK default:
+  // GenerateSecretString {}), which the function would take for a key. The empty sentinel is
+  // what turns commentary off and makes a run fail at start before the key is set.
+  it('creates the two secrets holding the empty sentinel {"api_key": ""}, retained', () => {
     const secrets = Object.values(resources).filter((r) => r.Type === 'AWS::SecretsManager::Secret');
     assert.equal(secrets.length, 2);
-    for (const s of secrets) assert.equal(s.Properties.SecretString, undefined);
+    for (const s of secrets) {
+      assert.equal(s.Properties.GenerateSecretString, undefined, 'no generated value');
+      assert.deepEqual(JSON.parse(s.Properties.SecretString), { api_key: '' });
+      assert.equal(s.DeletionPolicy, 'Retain');
+    }
     assert.ok(!JSON.stringify(t.toJSON()).match(/apikey=|E2ETESTKEY|sk-[A-Za-z0-9]{10}/), 'no key material');
   });
 
@@ -121,7 +129,7 @@ describe('secrets and mail', () => {
   it('has a monthly cost budget with a notification', () => {
     t.hasResourceProperties('AWS::Budgets::Budget', {
       Budget: Match.objectLike({ BudgetType: 'COST', TimeUnit: 'MONTHLY' }),
-      NotificationsWithSubscribers: Match.arrayWith([Match.objectLike({ Subscribers: [{ SubscriptionType: 'EMAIL', Address: 'ops@example.com' }] })]),
+      NotificationsWithSubscribers: Match.arrayWith([Match.objectLike({ Subscribers: [{ SubscriptionType: 'EMAIL', Address: PROD_EMAILS.alarmEmail }] })]),
     });
   });
 });
@@ -136,29 +144,58 @@ describe('least privilege', () => {
     }
   });
 
-  it('invokes only this function and its qualifiers', () => {
+  // Issue 11, item 16 (with the IAM simulation in iam-simulation.test.ts, which proves the
+  // narrower grants still allow every request the code makes).
+  it('invokes only the qualified versions and aliases of this function, never the bare name', () => {
     const invoke = statements().filter((st) => [].concat(st.Action).includes('lambda:InvokeFunction' as never));
     const text = JSON.stringify(invoke);
-    assert.match(text, /function:stockpicks-prod"/);
+    assert.doesNotMatch(text, /function:stockpicks-prod"/);
     assert.match(text, /function:stockpicks-prod:\*"/);
   });
 
-  it('limits S3 to runs/, reports/ and cache/ of this bucket', () => {
+  it('limits S3 to runs/, reports/ and cache/ of this bucket, and deletes only chunk files', () => {
     const s3 = statements().filter((st) => [].concat(st.Action).some((a: string) => a.startsWith('s3:')));
     const text = JSON.stringify(s3);
     for (const p of ['runs/*', 'reports/*', 'cache/*']) assert.ok(text.includes(p), p);
     const list = s3.find((st) => [].concat(st.Action).includes('s3:ListBucket' as never));
     assert.deepEqual(list.Condition.StringLike['s3:prefix'], ['runs/*', 'reports/*', 'cache/*']);
+    const deletes = s3.filter((st) => [].concat(st.Action).some((a: string) => a === 's3:DeleteObject' || a === 's3:*' || a === 's3:Delete*'));
+    assert.equal(deletes.length, 1);
+    assert.match(JSON.stringify(deletes[0].Resource), /"\/runs\/\*\/chunks\/\*"\]\]\}$/);
   });
 
-  it('limits SES to the sender identity and the configuration set', () => {
+  it('limits SES to ses:SendEmail / GetEmailIdentity on the sender identity and the configuration set', () => {
     const sesSt = statements().filter((st) => [].concat(st.Action).some((a: string) => a.startsWith('ses:')));
     const text = JSON.stringify(sesSt);
-    assert.match(text, /identity\/picks@example.com/);
-    assert.match(text, /identity\/example.com/);
+    assert.match(text, /identity\/picks@stockpicks.test/);
+    assert.match(text, /identity\/stockpicks.test/);
     assert.match(text, /configuration-set\/",\{"Ref":"MailConfigurationSet/);
+    assert.deepEqual([...new Set(sesSt.flatMap((st) => [].concat(st.Action)))].sort(), ['ses:GetEmailIdentity', 'ses:SendEmail']);
+  });
+
+  // AWSLambdaBasicExecutionRole allows logs:CreateLogGroup/CreateLogStream/PutLogEvents on
+  // "Resource": "*" (AWS managed policy reference), i.e. every log group of the account.
+  it('lets each Lambda role write only its own log group, with no managed policy', () => {
+    const roles = Object.entries(resources).filter(([, r]) => r.Type === 'AWS::IAM::Role' && JSON.stringify(r.Properties.AssumeRolePolicyDocument).includes('lambda.amazonaws.com'));
+    assert.equal(roles.length, 2, 'function and hook');
+    for (const [id, role] of roles) {
+      assert.equal(role.Properties.ManagedPolicyArns, undefined, `${id}: managed policy`);
+      const own = Object.values(resources).filter((r) => r.Type === 'AWS::IAM::Policy' && r.Properties.Roles.some((x: any) => x.Ref === id));
+      const logs = own.flatMap((r) => r.Properties.PolicyDocument.Statement).filter((st: any) => [].concat(st.Action).some((a: string) => a.startsWith('logs:')));
+      assert.equal(logs.length, 1, id);
+      assert.deepEqual(logs[0].Action, ['logs:CreateLogStream', 'logs:PutLogEvents']);
+      const groupId = logs[0].Resource['Fn::GetAtt'][0];
+      assert.equal(resources[groupId].Type, 'AWS::Logs::LogGroup', `${id}: logs on ${JSON.stringify(logs[0].Resource)}`);
+    }
   });
 });
+
+function alarms(): any[] {
+  return Object.values(resources).filter((r) => r.Type === 'AWS::CloudWatch::Alarm');
+}
+function fnId(): string {
+  return Object.entries(resources).find(([, r]) => r.Type === 'AWS::Lambda::Function' && r.Properties.FunctionName === 'stockpicks-prod')![0];
+}
 
 describe('alarms, dashboard, delivery', () => {
   it('creates every alarm of alarms/alarms.json with its threshold, on one SNS topic', () => {
@@ -166,7 +203,7 @@ describe('alarms, dashboard, delivery', () => {
     const alarms = Object.values(resources).filter((r) => r.Type === 'AWS::CloudWatch::Alarm');
     assert.equal(alarms.length, defs.length);
     t.resourceCountIs('AWS::SNS::Topic', 1);
-    t.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'email', Endpoint: 'ops@example.com' });
+    t.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'email', Endpoint: PROD_EMAILS.alarmEmail });
     for (const d of defs) {
       const a = alarms.find((x) => x.Properties.AlarmName === `stockpicks-prod-${d.id}`);
       assert.ok(a, d.id);
@@ -175,11 +212,84 @@ describe('alarms, dashboard, delivery', () => {
       assert.equal(a.Properties.TreatMissingData, d.treatMissingData, d.id);
       assert.equal(a.Properties.AlarmActions.length, 1, d.id);
     }
-    const noRun = alarms.find((x) => x.Properties.AlarmName.endsWith('NoSuccessfulRun'));
-    assert.equal(noRun.Properties.TreatMissingData, 'breaching');
-    assert.equal(noRun.Properties.EvaluationPeriods * noRun.Properties.Period, 8 * 86400);
     const rate = alarms.find((x) => x.Properties.AlarmName.endsWith('ErrorRate'));
     assert.ok(rate.Properties.Metrics.some((m: any) => m.Expression?.includes('100 * errors')), 'error rate is percentage math');
+  });
+
+  // Issue 11, item 1: "no run for 8 days" as 8 daily periods is an 8-day evaluation range,
+  // which CloudWatch refuses (see checkEvaluationRange). The sweep's ReportAgeHours holds the
+  // same meaning in an hourly alarm.
+  it('alarms when the newest report is over 8 days old, or the sweep stops reporting its age', () => {
+    const age = alarms().find((x) => x.Properties.AlarmName === 'stockpicks-prod-NoRecentReport');
+    assert.equal(age.Properties.MetricName, 'ReportAgeHours');
+    assert.equal(age.Properties.Threshold, 8 * 24);
+    assert.equal(age.Properties.ComparisonOperator, 'GreaterThanThreshold');
+    assert.equal(age.Properties.TreatMissingData, 'breaching');
+    assert.ok(age.Properties.Period * age.Properties.EvaluationPeriods <= 7 * 86400);
+  });
+
+  // Issue 11, item 7. Lambda's dimensions: "By Resource (Resource) – View metrics for a
+  // version or alias of a function. By Function Name (FunctionName) – View aggregate metrics
+  // for all versions and aliases." (https://docs.aws.amazon.com/lambda/latest/dg/monitoring-metrics-types.html)
+  // Lanes and the aggregation run on the version, so an alarm on the alias misses them.
+  it('watches AWS/Lambda metrics of the function as a whole (FunctionName only), in alarms and rollback', () => {
+    const lambdaMetrics = alarms().flatMap((a) => [
+      ...(a.Properties.Namespace ? [{ alarm: a.Properties.AlarmName, ns: a.Properties.Namespace, dims: a.Properties.Dimensions }] : []),
+      ...(a.Properties.Metrics ?? []).filter((m: any) => m.MetricStat).map((m: any) => ({ alarm: a.Properties.AlarmName, ns: m.MetricStat.Metric.Namespace, dims: m.MetricStat.Metric.Dimensions })),
+    ]).filter((m) => m.ns === 'AWS/Lambda');
+    assert.ok(lambdaMetrics.length >= 3, 'ErrorRate (2) and FailedRun');
+    for (const m of lambdaMetrics) assert.deepEqual(m.dims, [{ Name: 'FunctionName', Value: { Ref: fnId() } }], m.alarm);
+    const group = Object.values(resources).find((r) => r.Type === 'AWS::CodeDeploy::DeploymentGroup');
+    const rollback = group.Properties.AlarmConfiguration.Alarms.map((a: any) => a.Name.Ref);
+    const names = rollback.map((id: string) => resources[id].Properties.AlarmName).sort();
+    assert.deepEqual(names, ['stockpicks-prod-ErrorRate', 'stockpicks-prod-FailedRun']);
+  });
+
+  // Issue 11, item 9.
+  it('alarms on failed e-mails and on e-mail locks without a mark', () => {
+    const byName = Object.fromEntries(alarms().map((a) => [a.Properties.AlarmName, a.Properties]));
+    assert.equal(byName['stockpicks-prod-EmailsFailed'].MetricName, 'EmailsFailed');
+    assert.equal(byName['stockpicks-prod-EmailsUnconfirmed'].MetricName, 'EmailsUnconfirmed');
+    for (const n of ['EmailsFailed', 'EmailsUnconfirmed']) {
+      assert.equal(byName[`stockpicks-prod-${n}`].Threshold, 0);
+      assert.equal(byName[`stockpicks-prod-${n}`].ComparisonOperator, 'GreaterThanThreshold');
+    }
+  });
+
+  // Issue 11, item 5 (the alarm half; the KMS half is in iam-simulation.test.ts).
+  it('alarms when EventBridge Scheduler fails to invoke, drops an invocation or cannot dead-letter it', () => {
+    const a = alarms().find((x) => x.Properties.AlarmName === 'stockpicks-prod-SchedulerFailures');
+    const stats = a.Properties.Metrics.filter((m: any) => m.MetricStat).map((m: any) => m.MetricStat.Metric);
+    assert.deepEqual(stats.map((m: any) => m.MetricName).sort(), ['InvocationDroppedCount', 'InvocationsFailedToBeSentToDeadLetterCount', 'TargetErrorCount']);
+    for (const m of stats) {
+      assert.equal(m.Namespace, 'AWS/Scheduler');
+      assert.deepEqual(m.Dimensions, [{ Name: 'ScheduleGroup', Value: 'default' }]);
+    }
+    for (const s of Object.values(resources).filter((r) => r.Type === 'AWS::Scheduler::Schedule')) assert.equal(s.Properties.GroupName ?? 'default', 'default');
+  });
+
+  // One definition (contracts/metrics.json) for what the function emits and what alarms watch.
+  it('watches custom metrics with the contract\'s namespace and dimensions, valued with the function name', () => {
+    const contract = loadMetricsContract();
+    const custom = alarms().flatMap((a) => [
+      ...(a.Properties.Namespace ? [{ ns: a.Properties.Namespace, name: a.Properties.MetricName, dims: a.Properties.Dimensions }] : []),
+      ...(a.Properties.Metrics ?? []).filter((m: any) => m.MetricStat).map((m: any) => ({ ns: m.MetricStat.Metric.Namespace, name: m.MetricStat.Metric.MetricName, dims: m.MetricStat.Metric.Dimensions })),
+    ]).filter((m) => !m.ns.startsWith('AWS/'));
+    assert.ok(custom.length >= 8);
+    for (const m of custom) {
+      assert.equal(m.ns, contract.namespace);
+      assert.ok(m.name in contract.metrics, m.name);
+      assert.deepEqual(m.dims, contract.dimensions.map((d) => ({ Name: d, Value: 'stockpicks-prod' })), m.name);
+    }
+  });
+
+  // Issue 11, item 4: enforceSSL gives the topic a policy that replaces SNS's default one.
+  it('lets CloudWatch (from this account) publish to the alarm topic', () => {
+    const policy = Object.values(resources).find((r) => r.Type === 'AWS::SNS::TopicPolicy');
+    const allow = policy.Properties.PolicyDocument.Statement.find((st: any) => st.Effect === 'Allow');
+    assert.deepEqual(allow.Principal, { Service: 'cloudwatch.amazonaws.com' });
+    assert.equal(allow.Action, 'sns:Publish');
+    assert.deepEqual(allow.Condition, { StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } } });
   });
 
   it('has the dashboard and a metric filter per log marker', () => {
@@ -208,14 +318,24 @@ describe('placeholder and context', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'zip-'));
     const zip = path.join(dir, 'bootstrap.zip');
     fs.writeFileSync(zip, 'PK\u0005\u0006' + '\u0000'.repeat(18)); // an empty zip archive
-    const real = synth({ bootstrapZip: zip, memoryMb: 2048, stage: 'dev' });
+    const real = synth({ ...PROD_EMAILS, bootstrapZip: zip, memoryMb: 2048, stage: 'dev' });
     assert.equal(real.template.toJSON().Rules?.RefusePlaceholderDeploy, undefined);
     real.template.hasResourceProperties('AWS::Lambda::Function', { FunctionName: 'stockpicks-dev', MemorySize: 2048 });
   });
 
   it('rejects bad context with the key named', () => {
-    assert.throws(() => synth({ memoryMb: 'lots' }), /memoryMb=lots/);
-    assert.throws(() => synth({ stage: 'Prod!' }), /stage=Prod!/);
+    assert.throws(() => synth({ ...PROD_EMAILS, memoryMb: 'lots' }), /memoryMb=lots/);
+    assert.throws(() => synth({ ...PROD_EMAILS, stage: 'Prod!' }), /stage=Prod!/);
+  });
+
+  // Issue 11, item 11: empty repository variables used to deploy prod with example.com.
+  it('refuses to synth prod without real e-mail addresses; other stages fall back to placeholders', () => {
+    assert.throws(() => synth({}), /emailSender=\(empty\): stage prod needs real e-mail addresses/);
+    assert.throws(() => synth({ ...PROD_EMAILS, emailRecipients: '' }), /emailRecipients=\(empty\)/);
+    assert.throws(() => synth({ ...PROD_EMAILS, alarmEmail: 'ops@example.com' }), /alarmEmail=ops@example.com/);
+    assert.throws(() => synth({ ...PROD_EMAILS, emailRecipients: 'ann@readers.test,reader@example.com' }), /emailRecipients=/);
+    const dev = synth({ stage: 'dev' });
+    dev.template.hasResourceProperties('AWS::Lambda::Function', { FunctionName: 'stockpicks-dev', Environment: { Variables: Match.objectLike({ EMAIL_SENDER: 'picks@example.com' }) } });
   });
 });
 

@@ -1,7 +1,8 @@
 """Starts the real components on 127.0.0.1 for the end-to-end tests and stops them after:
-moto (S3 and SES v2), the Alpha Vantage simulator, `cargo lambda watch` running
-`stock-analysis-function`, and the invocation proxy the function's lane invocations go
-through. The binaries are built beforehand by tests/run_all.sh (same features and target
+moto (S3, SES v2, Secrets Manager), the recording proxy in front of it (aws_recorder.py: every
+AWS request of the function is recorded for the IAM check), the Alpha Vantage simulator,
+`cargo lambda watch` running `stock-analysis-function`, and the invocation proxy the
+function's lane invocations go through. The binaries are built beforehand by tests/run_all.sh (same features and target
 dir), so watch does not compile on the first invoke."""
 
 import contextlib
@@ -52,6 +53,8 @@ class Stack:
     proxy: int
     watch: int
     aws_env: dict
+    recorder: int = 0
+    recording: Path = None
     procs: list = field(default_factory=list)
     logs: dict = field(default_factory=dict)
     _s3: object = None
@@ -123,10 +126,10 @@ class Stack:
 @contextlib.contextmanager
 def running_stack(work: Path, rate_per_min="30000", max_lanes="4"):
     """Starts every component; yields a Stack; stops them all on exit."""
-    moto, sim, proxy, watch = free_port(), free_port(), free_port(), free_port()
+    moto, sim, proxy, watch, recorder = free_port(), free_port(), free_port(), free_port(), free_port()
     aws_env = dict(os.environ, AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing", AWS_DEFAULT_REGION="us-east-1",
                    AWS_REGION="us-east-1", AWS_MAX_ATTEMPTS="1", AWS_PAGER="", AWS_EC2_METADATA_DISABLED="true")
-    s = Stack(work, moto, sim, proxy, watch, aws_env)
+    s = Stack(work, moto, sim, proxy, watch, aws_env, recorder=recorder, recording=work / "aws-requests.jsonl")
     logs = s.logs
 
     def start(name, cmd, port, env=None, cwd=None):
@@ -139,24 +142,33 @@ def running_stack(work: Path, rate_per_min="30000", max_lanes="4"):
 
     try:
         start("moto", [str(BIN / "moto_server"), "-H", "127.0.0.1", "-p", str(moto)], moto)
+        start("recorder", [sys.executable, str(Path(__file__).with_name("aws_recorder.py")), str(recorder), str(moto), str(s.recording)], recorder)
         start("sim", [str(ROOT / "target/debug/stockpicks"), "sim", "--port", str(sim), "--rate-per-min", "60000",
                       "--date", SIM_DATE], sim)
         s.aws("s3api", "create-bucket", "--bucket", BUCKET)
         s.aws("sesv2", "create-email-identity", "--email-identity", "example.com")
+        # The keys come from Secrets Manager, as in Lambda: Alpha Vantage's set, OpenAI's the
+        # empty sentinel the stack creates (commentary off).
+        secret_arn = {}
+        for name, value in (("alpha-vantage-api-key", '{"api_key": "E2ETESTKEY0001"}'), ("openai-api-key", '{"api_key": ""}')):
+            out = s.aws("secretsmanager", "create-secret", "--name", f"stockpicks/e2e/{name}", "--secret-string", value)
+            secret_arn[name] = json.loads(out.stdout)["ARN"]
         env_file = work / "function.env"
         env_file.write_text("\n".join(f"{k}={v}" for k, v in {
             "S3_BUCKET": BUCKET,
             "EMAIL_SENDER": "picks@example.com",
             "EMAIL_RECIPIENT": ",".join(READERS),
-            "ALPHA_VANTAGE_API_KEY": "E2ETESTKEY0001",
+            "ALPHA_VANTAGE_SECRET_ARN": secret_arn["alpha-vantage-api-key"],
+            "OPENAI_SECRET_ARN": secret_arn["openai-api-key"],
             "ALPHA_VANTAGE_BASE_URL": f"http://127.0.0.1:{sim}",
             "ALPHA_VANTAGE_RATE_PER_MIN": rate_per_min,
             "MAX_PARALLEL_LANES": max_lanes,
             "AWS_REGION": "us-east-1",
             "AWS_ACCESS_KEY_ID": "testing",
             "AWS_SECRET_ACCESS_KEY": "testing",
-            "AWS_ENDPOINT_URL_S3": f"http://127.0.0.1:{moto}",
-            "AWS_ENDPOINT_URL_SESV2": f"http://127.0.0.1:{moto}",
+            "AWS_ENDPOINT_URL_S3": f"http://127.0.0.1:{recorder}",
+            "AWS_ENDPOINT_URL_SESV2": f"http://127.0.0.1:{recorder}",
+            "AWS_ENDPOINT_URL_SECRETS_MANAGER": f"http://127.0.0.1:{recorder}",
             "AWS_ENDPOINT_URL_LAMBDA": f"http://127.0.0.1:{proxy}",
             "AWS_EC2_METADATA_DISABLED": "true",
             "FUNCTION_NAME": FUNCTION,
@@ -165,7 +177,7 @@ def running_stack(work: Path, rate_per_min="30000", max_lanes="4"):
         start("watch", [str(BIN / "cargo-lambda"), "lambda", "watch", "-A", "127.0.0.1", "-P", str(watch), "--concurrency", "16",
                         "--ignore-changes", "--timeout", "900", "--features", "aws", "--bin", FUNCTION, "--env-file", str(env_file)],
               watch, env=dict(aws_env, PATH=f"{BIN}:{os.environ.get('PATH', '')}"), cwd=ROOT / "function")
-        start("proxy", [sys.executable, str(Path(__file__).with_name("invoke_proxy.py")), str(proxy), str(watch)], proxy)
+        start("proxy", [sys.executable, str(Path(__file__).with_name("invoke_proxy.py")), str(proxy), str(watch), str(s.recording)], proxy)
         yield s
     finally:
         for p in reversed(s.procs):

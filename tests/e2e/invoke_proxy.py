@@ -3,7 +3,8 @@ invocations the way Lambda may: once, twice at the same time, or not at all (a l
 dies). Synchronous invocations pass through unchanged. The function's lane invocations go
 through it (AWS_ENDPOINT_URL_LAMBDA); the tests set the mode with POST /mode.
 
-Run: python invoke_proxy.py LISTEN_PORT WATCH_PORT
+Run: python invoke_proxy.py LISTEN_PORT WATCH_PORT [RECORDING_FILE]
+With a recording file, each invocation request is appended to it as aws_recorder.py does.
 """
 
 import json
@@ -14,6 +15,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 MODE = {"mode": "once"}  # once | twice | drop_lane_1
 LOG = []
+RECORDING_LOCK = threading.Lock()
 
 
 def forward(watch, path, body, headers):
@@ -52,6 +54,9 @@ class Handler(BaseHTTPRequestHandler):
         except ValueError:
             event = None
         LOG.append({"async": asynchronous, "event": event})
+        if self.server.recording:
+            with RECORDING_LOCK, open(self.server.recording, "a") as f:
+                f.write(json.dumps({"method": "POST", "path": self.path, "headers": {}}) + "\n")
         if not asynchronous:
             status, out = forward(self.server.watch, self.path, body, self.headers)
             return self.reply(status, out)
@@ -74,5 +79,6 @@ class Handler(BaseHTTPRequestHandler):
 if __name__ == "__main__":
     server = ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1])), Handler)
     server.watch = int(sys.argv[2])
+    server.recording = sys.argv[3] if len(sys.argv) > 3 else None
     print("proxy ready", flush=True)
     server.serve_forever()

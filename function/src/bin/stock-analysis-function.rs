@@ -91,7 +91,11 @@ async fn build() -> Result<Coord> {
     // Keys: from Secrets Manager in Lambda (cached for the container's life), from the
     // environment for local runs.
     let api_key = match (&lcfg.alpha_vantage_secret_arn, &cfg.api_key) {
-        (Some(arn), _) => secrets::fetch(&aws_sdk_secretsmanager::Client::new(&sdk), arn).await.map_err(anyhow::Error::msg)?,
+        // The stack creates the secret empty: until the key is set, every start fails here,
+        // loudly (an init error on each invoke), rather than mailing a report of nothing.
+        (Some(arn), _) => secrets::fetch(&aws_sdk_secretsmanager::Client::new(&sdk), arn)
+            .await
+            .map_err(|e| anyhow::anyhow!("configuration: ALPHA_VANTAGE_SECRET_ARN: {e}"))?,
         (None, Some(k)) => k.clone(),
         (None, None) => anyhow::bail!("configuration: set ALPHA_VANTAGE_SECRET_ARN (Lambda) or ALPHA_VANTAGE_API_KEY (local)"),
     };
@@ -103,8 +107,8 @@ async fn build() -> Result<Coord> {
         c.max_attempts = attempts;
         Arc::new(AlphaVantage::new(c).expect("HTTP client builds"))
     });
-    // Commentary: optional. A secret that cannot be read turns it off with the reason in
-    // every report, rather than stopping the weekly email.
+    // Commentary: optional. A secret that cannot be read, or still holds the stack's empty
+    // sentinel, turns it off with the reason in every report, rather than stopping the email.
     let openai_key = match (&lcfg.openai_secret_arn, &cfg.openai.api_key) {
         (Some(arn), _) => secrets::fetch(&aws_sdk_secretsmanager::Client::new(&sdk), arn).await,
         (None, Some(k)) => Ok(k.clone()),

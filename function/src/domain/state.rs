@@ -107,6 +107,10 @@ pub mod keys {
     pub fn email_sent(run_id: &str, reader: usize) -> String {
         format!("runs/{run_id}/email/{reader}.sent")
     }
+    /// SES refused this reader's message; the body is the reason.
+    pub fn email_failed(run_id: &str, reader: usize) -> String {
+        format!("runs/{run_id}/email/{reader}.failed")
+    }
     pub fn report_prefix(date: &str, run_id: &str) -> String {
         format!("reports/{date}/{run_id}/")
     }

@@ -81,6 +81,18 @@ pub struct Coordinator<M, S, I, Ml, C> {
 /// invocation can run, so its holder is certainly gone.
 pub const LOCK_LEASE_SECS: i64 = 16 * 60;
 
+/// A run whose deadline passed longer ago than this is no longer the sweep's to finalize.
+/// The runs/ lifecycle rule (7 days) may have removed part of it already: S3 "queues the
+/// object for removal and removes it asynchronously", so done.json can go before the
+/// manifest, and finalizing such a run again would publish an empty report over the week's
+/// real one (latest.json, history) and could mail readers whose locks have expired.
+pub const SWEEP_GIVE_UP_SECS: i64 = 24 * 3600;
+
+/// An email lock older than this with neither a sent nor a failed mark is a send whose
+/// outcome nobody recorded (a crash between the SES call and the mark): the sweep counts it
+/// as EmailsUnconfirmed. Longer than any invocation that could still be writing the mark.
+pub const EMAIL_UNCONFIRMED_SECS: i64 = 16 * 60;
+
 fn ok(status: &str, run_id: &str) -> Value {
     json!({"status": status, "run_id": run_id})
 }
@@ -459,7 +471,8 @@ where
 
         // Per reader: claim -> send -> mark. A retry skips readers already claimed; the one
         // window left is a crash between the send and the mark (that reader gets no resend,
-        // and the missing mark is visible as email/{i}.lock without email/{i}.sent).
+        // and the missing mark is visible as email/{i}.lock without email/{i}.sent, which the
+        // sweep counts as EmailsUnconfirmed).
         let (mut sent, mut failed) = (0, 0);
         for (i, reader) in self.settings.mail.recipients.iter().enumerate() {
             match self.store.put_if_absent(&keys::email_lock(run_id, i), now.to_string().into_bytes()).await {
@@ -476,6 +489,9 @@ where
                 Err(e) => {
                     failed += 1;
                     tracing::error!(run_id = %run_id, reader = i, error = %e, "email not sent");
+                    // The outcome is known: mark it, so the lock does not count as unconfirmed
+                    // (EmailsFailed alarms on this one). Only the reason is kept, not the address.
+                    self.store.put(&keys::email_failed(run_id, i), e.message.into_bytes()).await?;
                 }
             }
         }
@@ -539,6 +555,8 @@ where
         }
     }
 
+    /// Finalizes runs past their deadline (but not long past it), and reports what the
+    /// alarms watch: the age of the newest published report and the unconfirmed emails.
     async fn sweep(&self, s: SweepEvent) -> Result<Value, CoordError> {
         let now = self.clock.now_unix();
         let keys_ = self.store.list("runs/").await?;
@@ -549,16 +567,77 @@ where
             .collect();
         runs.retain(|id| !keys_.contains(&keys::done(id)));
         let mut finalized = Vec::new();
+        let mut abandoned = Vec::new();
         for id in runs {
             let manifest: Manifest = self.read_json(&keys::manifest(&id)).await?;
             if s.run_id.is_none() && now < manifest.deadline {
+                continue;
+            }
+            // A run named in the event is the operator's explicit request and is finalized.
+            if s.run_id.is_none() && now - manifest.deadline > SWEEP_GIVE_UP_SECS {
+                tracing::info!(run_id = %id, deadline = %time::rfc3339(manifest.deadline), "run long past its deadline; left to the runs/ lifecycle, not finalized");
+                abandoned.push(id);
                 continue;
             }
             let why = format!("not finished by the run deadline {}", time::rfc3339(manifest.deadline));
             let out = self.aggregate(&manifest, Some(&why)).await?;
             finalized.push(out);
         }
-        Ok(json!({"status": "swept", "finalized": finalized}))
+        let unconfirmed = self.unconfirmed_emails(&keys_, now).await?;
+        self.metrics.count("EmailsUnconfirmed", unconfirmed as f64);
+        let report_age_hours = self.report_age_hours(now).await?;
+        if let Some(hours) = report_age_hours {
+            self.metrics.put("ReportAgeHours", hours, "None");
+        }
+        Ok(json!({
+            "status": "swept",
+            "finalized": finalized,
+            "abandoned": abandoned,
+            "emails_unconfirmed": unconfirmed,
+            "report_age_hours": report_age_hours,
+        }))
+    }
+
+    /// Email locks (runs/{id}/email/{i}.lock) with neither a .sent nor a .failed mark, claimed
+    /// more than EMAIL_UNCONFIRMED_SECS ago. The lock's body is the claim time.
+    async fn unconfirmed_emails(&self, keys_: &[String], now: i64) -> Result<usize, CoordError> {
+        let present: std::collections::HashSet<&str> = keys_.iter().map(String::as_str).collect();
+        let mut unconfirmed = 0;
+        for lock in keys_.iter().filter(|k| k.contains("/email/") && k.ends_with(".lock")) {
+            let stem = &lock[..lock.len() - ".lock".len()];
+            if present.contains(format!("{stem}.sent").as_str()) || present.contains(format!("{stem}.failed").as_str()) {
+                continue;
+            }
+            let claimed_at = match self.store.get(lock).await {
+                Ok(body) => String::from_utf8_lossy(&body).trim().parse::<i64>().ok(),
+                Err(StoreError::NotFound(_)) => continue,
+                Err(e) => return Err(e.into()),
+            };
+            if claimed_at.is_none_or(|t| now - t > EMAIL_UNCONFIRMED_SECS) {
+                tracing::warn!(key = %lock, "email lock without a sent or failed mark: that reader may not have the report");
+                unconfirmed += 1;
+            }
+        }
+        Ok(unconfirmed)
+    }
+
+    /// Hours since reports/latest.json was generated; `None` before the first report. An
+    /// unreadable record is logged and reported as no age (the alarm treats missing data as
+    /// breaching), not as a failed sweep.
+    async fn report_age_hours(&self, now: i64) -> Result<Option<f64>, CoordError> {
+        let body = match self.store.get(keys::LATEST).await {
+            Ok(b) => b,
+            Err(StoreError::NotFound(_)) => return Ok(None),
+            Err(e) => return Err(e.into()),
+        };
+        let generated = serde_json::from_slice::<Value>(&body).ok().and_then(|v| v["generated_at"].as_str().and_then(time::parse_rfc3339));
+        match generated {
+            Some(t) => Ok(Some((now - t).max(0) as f64 / 3600.0)),
+            None => {
+                tracing::warn!(key = keys::LATEST, "latest report record unreadable; no report age emitted");
+                Ok(None)
+            }
+        }
     }
 
     /// Checks everything a real run needs and renders a report for five symbols, sending

@@ -17,19 +17,46 @@ use stockpicks::domain::universe::Universe;
 use stockpicks::pipeline::coordinator::{Coordinator, Invocation, Settings};
 use stockpicks::pipeline::insight::{History, Insight};
 use stockpicks::pipeline::publish::MailSettings;
-use stockpicks::ports::{Clock, InvokeError, Invoker, MailError, Mailer, NoCommentator, NoMetrics, ObjectStore};
+use stockpicks::ports::{Clock, InvokeError, Invoker, MailError, Mailer, Metrics, NoCommentator, ObjectStore};
 use stockpicks::sim::{self, Running};
 
 #[derive(Default)]
 struct RecordingMailer {
     sent: Mutex<Vec<(String, Vec<u8>)>>,
+    /// Recipients SES refuses.
+    refuse: Mutex<Vec<String>>,
 }
 
 impl Mailer for RecordingMailer {
     async fn send(&self, recipient: &str, mime: &[u8]) -> Result<String, MailError> {
+        if self.refuse.lock().unwrap().iter().any(|r| r == recipient) {
+            return Err(MailError {
+                recipient: recipient.to_string(),
+                message: "MessageRejected: address is on the suppression list".into(),
+            });
+        }
         let mut sent = self.sent.lock().unwrap();
         sent.push((recipient.to_string(), mime.to_vec()));
         Ok(format!("msg-{}", sent.len()))
+    }
+}
+
+/// Every metric the coordinator emitted: (name, value, unit).
+#[derive(Default)]
+struct RecordingMetrics(Mutex<Vec<(String, f64, String)>>);
+
+impl Metrics for RecordingMetrics {
+    fn put(&self, name: &str, value: f64, unit: &str) {
+        self.0.lock().unwrap().push((name.to_string(), value, unit.to_string()));
+    }
+}
+
+impl RecordingMetrics {
+    fn last(&self, name: &str) -> Option<f64> {
+        self.0.lock().unwrap().iter().rev().find(|m| m.0 == name).map(|m| m.1)
+    }
+    fn clear(&self) {
+        self.0.lock().unwrap().clear();
     }
 }
 
@@ -80,6 +107,7 @@ struct World {
     mailer: Arc<RecordingMailer>,
     invoker: Arc<TestInvoker>,
     clock: Arc<TestClock>,
+    metrics: Arc<RecordingMetrics>,
     _sim: Running,
 }
 
@@ -96,6 +124,7 @@ async fn world_with(delivery: Delivery, rate_per_min: f64, sim_cfg: sim::SimConf
     let mailer = Arc::new(RecordingMailer::default());
     let clock = Arc::new(TestClock(AtomicI64::new(START)));
     let invoker = Arc::new(TestInvoker { inner: InProcessInvoker::default(), delivery, invocations: AtomicUsize::new(0) });
+    let metrics = Arc::new(RecordingMetrics::default());
     let settings = Settings {
         rate_per_min,
         max_workers: 5,
@@ -125,7 +154,7 @@ async fn world_with(delivery: Delivery, rate_per_min: f64, sim_cfg: sim::SimConf
         invoker: invoker.clone(),
         mailer: mailer.clone(),
         clock: clock.clone(),
-        metrics: Arc::new(NoMetrics),
+        metrics: metrics.clone(),
         settings,
         model_toml: DEFAULT_MODEL_TOML.to_string(),
         universe: Universe::sp500(),
@@ -143,7 +172,7 @@ async fn world_with(delivery: Delivery, rate_per_min: f64, sim_cfg: sim::SimConf
             }
         })
     }));
-    World { coord, store, mailer, invoker, clock, _sim: sim }
+    World { coord, store, mailer, invoker, clock, metrics, _sim: sim }
 }
 
 impl World {
@@ -369,4 +398,94 @@ async fn distributed_lanes_share_one_calendar_and_the_cache() {
     // The calendar once, one bulk call per chunk of 50; no OVERVIEW.
     assert_eq!(results["stats"]["api_calls"], 1 + 3, "{}", results["stats"]);
     assert!(results["coverage"]["ratio"].as_f64().unwrap() > 0.95);
+}
+
+/// The metric names of contracts/metrics.json, which the alarms watch.
+fn declared_metrics() -> Vec<String> {
+    let contract: Value = serde_json::from_str(include_str!("../../../contracts/metrics.json")).unwrap();
+    contract["metrics"].as_object().unwrap().keys().cloned().collect()
+}
+
+fn assert_all_declared(w: &World) {
+    let declared = declared_metrics();
+    for (name, _, _) in w.metrics.0.lock().unwrap().iter() {
+        assert!(declared.contains(name), "{name} emitted but not in contracts/metrics.json");
+    }
+}
+
+// Issue 11, item 8: the runs/ lifecycle can remove done.json before the manifest; the sweep
+// must not finalize (publish, overwrite latest.json, mail) such a run again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_sweep_leaves_runs_long_past_their_deadline_alone() {
+    let w = world(Delivery::Once, 60_000.0).await;
+    let out = w.send(payload(15)).await;
+    let run_id = out["run_id"].as_str().unwrap().to_string();
+    assert_eq!(w.emails(), 2);
+    let latest = w.store.get(keys::LATEST).await.unwrap();
+    // Six days on, the lifecycle has removed done.json but not yet the manifest.
+    w.store.delete(&keys::done(&run_id)).await.unwrap();
+    w.clock.0.store(START + 6 * 86_400, Ordering::SeqCst);
+    let swept = w.send(json!({"op": "sweep"})).await;
+    assert_eq!(swept["finalized"].as_array().unwrap().len(), 0, "{swept}");
+    assert_eq!(swept["abandoned"], json!([run_id]), "{swept}");
+    assert_eq!(w.emails(), 2, "nobody is mailed again");
+    assert_eq!(w.store.get(keys::LATEST).await.unwrap(), latest, "latest.json is not overwritten");
+    assert_eq!(w.keys("reports/history/").await.len(), 1, "no second history record");
+
+    // A dead lane's run a day and a half past its deadline: likewise left alone.
+    let w = world(Delivery::DropLane1, 60_000.0).await;
+    let out = w.send(payload(150)).await;
+    w.clock.0.store(START + 3600 + 36 * 3600, Ordering::SeqCst);
+    let swept = w.send(json!({"op": "sweep"})).await;
+    assert_eq!(swept["abandoned"], json!([out["run_id"]]), "{swept}");
+    assert_eq!(w.emails(), 0);
+    assert!(w.store.get(keys::LATEST).await.is_err(), "nothing published");
+    // Within a day of the deadline the sweep still finalizes (a_dead_lane_is_swept_into_a_partial_report),
+    // and an operator can still name the run explicitly.
+    let forced = w.send(json!({"op": "sweep", "run_id": out["run_id"]})).await;
+    assert_eq!(forced["finalized"][0]["status"], "complete", "{forced}");
+}
+
+// Issue 11, item 1: the "no report for 8 days" alarm watches the age the sweep reports.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_sweep_reports_the_age_of_the_newest_report() {
+    let w = world(Delivery::Once, 60_000.0).await;
+    let before = w.send(json!({"op": "sweep"})).await;
+    assert_eq!(before["report_age_hours"], Value::Null, "no report yet: no age (the alarm treats missing data as breaching)");
+    assert_eq!(w.metrics.last("ReportAgeHours"), None);
+    w.send(payload(15)).await;
+    w.clock.0.store(START + 9 * 86_400, Ordering::SeqCst);
+    w.metrics.clear();
+    let swept = w.send(json!({"op": "sweep"})).await;
+    assert_eq!(swept["report_age_hours"], json!(216.0), "{swept}");
+    assert_eq!(w.metrics.last("ReportAgeHours"), Some(216.0));
+    assert_all_declared(&w);
+}
+
+// Issue 11, item 9: a crash between the SES send and the .sent mark leaves a lock without a
+// mark; the sweep counts such locks. A refused send is marked .failed (EmailsFailed alarms).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn email_locks_without_a_mark_are_counted_unconfirmed_and_refusals_are_marked_failed() {
+    let w = world(Delivery::Once, 60_000.0).await;
+    w.mailer.refuse.lock().unwrap().push("b@example.com".into());
+    let out = w.send(payload(15)).await;
+    let run_id = out["run_id"].as_str().unwrap().to_string();
+    assert_eq!(out["emails_failed"], 1, "{out}");
+    assert_eq!(w.metrics.last("EmailsFailed"), Some(1.0));
+    assert!(w.store.get(&keys::email_failed(&run_id, 1)).await.is_ok(), "the refusal is marked");
+    // A crashed aggregator of another run: reader 0 claimed, never marked.
+    w.store.put_if_absent(&keys::email_lock("crashed-1", 0), START.to_string().into_bytes()).await.unwrap();
+    w.clock.0.store(START + 10 * 60, Ordering::SeqCst);
+    let early = w.send(json!({"op": "sweep"})).await;
+    assert_eq!(early["emails_unconfirmed"], 0, "within the lease the send may still be marked: {early}");
+    w.clock.0.store(START + 20 * 60, Ordering::SeqCst);
+    let swept = w.send(json!({"op": "sweep"})).await;
+    assert_eq!(swept["emails_unconfirmed"], 1, "{swept}");
+    assert_eq!(w.metrics.last("EmailsUnconfirmed"), Some(1.0));
+    // Once the operator has checked and marked it, the count is back to zero.
+    w.store.put(&keys::email_sent("crashed-1", 0), b"checked by hand".to_vec()).await.unwrap();
+    let swept = w.send(json!({"op": "sweep"})).await;
+    assert_eq!(swept["emails_unconfirmed"], 0, "{swept}");
+    assert_eq!(w.metrics.last("EmailsUnconfirmed"), Some(0.0), "zero is emitted too, so the alarm has data");
+    assert_all_declared(&w);
 }
