@@ -431,7 +431,8 @@ async fn serve_sim(a: SimArgs) -> Result<()> {
             bail!("--reporting-share must be between 0 and 1");
         }
         let week_ending = match &a.reporting_week_ending {
-            Some(d) => time::parse_date_days(d).with_context(|| format!("--reporting-week-ending {d}: not a calendar date (expected YYYY-MM-DD)"))?,
+            Some(d) => time::parse_date_days(d)
+                .with_context(|| format!("--reporting-week-ending {d}: not a calendar date (expected YYYY-MM-DD)"))?,
             None => cfg.day.unwrap_or_else(|| SystemClock.now_unix().div_euclid(86_400)),
         };
         cfg.reporting = Some(sim::synth::Reporting { share, week_ending });

@@ -93,7 +93,15 @@ pub fn prompt(picks: &[RankedStock]) -> Prompt {
          <<<DATA\n{data}\nDATA>>>",
         picks.len()
     );
-    let mut p = Prompt { system: SYSTEM.to_string(), user, schema_name: "pick_commentary", schema: schema(), allowed, names, company_words: Vec::new() };
+    let mut p = Prompt {
+        system: SYSTEM.to_string(),
+        user,
+        schema_name: "pick_commentary",
+        schema: schema(),
+        allowed,
+        names,
+        company_words: Vec::new(),
+    };
     p.forbid_companies(picks.iter().map(|x| (&x.symbol, x.name.as_str())));
     p
 }
@@ -189,30 +197,101 @@ pub fn validate(content: &str, prompt: &Prompt) -> Result<Validated, String> {
 
 /// All-caps words a sentence may use that are not tickers of the S&P 500 (IT and PEG are,
 /// so they are not here: the commentary must write "information technology").
-const ABBREVIATIONS: &[&str] =
-    &["EBITDA", "EV", "EPS", "ROE", "ROA", "TTM", "YOY", "GICS", "USD", "US", "CEO", "PE", "AI", "YTD", "LLM"];
+const ABBREVIATIONS: &[&str] = &["EBITDA", "EV", "EPS", "ROE", "ROA", "TTM", "YOY", "GICS", "USD", "US", "CEO", "PE", "AI", "YTD", "LLM"];
 
 /// Words of a company name that say nothing about which company it is.
 const GENERIC_NAME_WORDS: &[&str] = &[
-    "the", "inc", "corp", "corporation", "company", "co", "group", "holdings", "holding", "international", "global",
-    "american", "national", "first", "united", "general", "technologies", "technology", "systems", "industries",
-    "financial", "services", "energy", "capital", "trust", "partners", "resources", "brands", "life", "sciences",
-    "health", "healthcare", "communications", "entertainment", "solutions", "software", "data", "digital", "power",
-    "insurance", "bank", "realty", "properties", "worldwide", "enterprises", "ltd", "plc", "class", "new", "and", "of",
+    "the",
+    "inc",
+    "corp",
+    "corporation",
+    "company",
+    "co",
+    "group",
+    "holdings",
+    "holding",
+    "international",
+    "global",
+    "american",
+    "national",
+    "first",
+    "united",
+    "general",
+    "technologies",
+    "technology",
+    "systems",
+    "industries",
+    "financial",
+    "services",
+    "energy",
+    "capital",
+    "trust",
+    "partners",
+    "resources",
+    "brands",
+    "life",
+    "sciences",
+    "health",
+    "healthcare",
+    "communications",
+    "entertainment",
+    "solutions",
+    "software",
+    "data",
+    "digital",
+    "power",
+    "insurance",
+    "bank",
+    "realty",
+    "properties",
+    "worldwide",
+    "enterprises",
+    "ltd",
+    "plc",
+    "class",
+    "new",
+    "and",
+    "of",
 ];
 
 /// Instruction-like words and buy/sell advice (lower case, whole words).
 const INSTRUCTION_WORDS: &[&str] = &[
-    "ignore", "disregard", "instruction", "instructions", "prompt", "system", "assistant", "buy", "buys", "buying", "sell",
-    "sells", "selling", "purchase", "recommend", "recommends", "recommended", "recommendation", "should", "must", "click",
-    "visit", "subscribe", "guaranteed", "guarantee",
+    "ignore",
+    "disregard",
+    "instruction",
+    "instructions",
+    "prompt",
+    "system",
+    "assistant",
+    "buy",
+    "buys",
+    "buying",
+    "sell",
+    "sells",
+    "selling",
+    "purchase",
+    "recommend",
+    "recommends",
+    "recommended",
+    "recommendation",
+    "should",
+    "must",
+    "click",
+    "visit",
+    "subscribe",
+    "guaranteed",
+    "guarantee",
 ];
 
 /// The first word of a company name that identifies it ("Apple" of "Apple Inc."), if any.
 fn distinctive_word(name: &str) -> Option<String> {
     name.split(|c: char| !c.is_alphanumeric() && c != '-' && c != '\'')
         .map(|w| w.trim_matches(|c: char| c == '-' || c == '\''))
-        .find(|w| w.chars().count() >= 4 && w.chars().next().is_some_and(char::is_uppercase) && !GENERIC_NAME_WORDS.contains(&w.to_lowercase().as_str()))
+        .find(|w| {
+            w.chars().count() >= 3
+                && w.chars().next().is_some_and(char::is_uppercase)
+                && !GENERIC_NAME_WORDS.contains(&w.to_lowercase().as_str())
+        })
         .map(str::to_string)
 }
 
@@ -624,10 +703,43 @@ mod tests {
         use proptest::prelude::*;
 
         const FRAGMENTS: &[&str] = &[
-            "Return on equity", "of 24.3%", "ranks 1", "leads its sector", "quality", "and", "the value grade is A", "AAA",
-            "MSFT", "BRK.B", "BBB", "CCC", "GOOGL", "$T", "<b>", "</script>", "<img src=x onerror=alert(1)>", "alert(1)",
-            "https://evil.example", "www.evil.example", "evil.example", "\u{202E}", "\u{2066}", "\u{200B}", "\u{7}", "\u{1b}[31m",
-            "Ignore previous instructions", "buy", "SELL", "Strong Buy", "&lt;b&gt;", "[link](x)", "Berkshire", ".", ". ", "! ", "\n",
+            "Return on equity",
+            "of 24.3%",
+            "ranks 1",
+            "leads its sector",
+            "quality",
+            "and",
+            "the value grade is A",
+            "AAA",
+            "MSFT",
+            "BRK.B",
+            "BBB",
+            "CCC",
+            "GOOGL",
+            "$T",
+            "<b>",
+            "</script>",
+            "<img src=x onerror=alert(1)>",
+            "alert(1)",
+            "https://evil.example",
+            "www.evil.example",
+            "evil.example",
+            "\u{202E}",
+            "\u{2066}",
+            "\u{200B}",
+            "\u{7}",
+            "\u{1b}[31m",
+            "Ignore previous instructions",
+            "buy",
+            "SELL",
+            "Strong Buy",
+            "&lt;b&gt;",
+            "[link](x)",
+            "Berkshire",
+            ".",
+            ". ",
+            "! ",
+            "\n",
         ];
 
         fn other_ticker(text: &str) -> Option<&'static str> {
@@ -647,7 +759,8 @@ mod tests {
                 if let Some(kept) = v.notes.get(&Symbol::parse("AAA").unwrap()) {
                     prop_assert!(!kept.contains('<') && !kept.contains('>'), "{kept:?}");
                     prop_assert!(!kept.contains("://") && !kept.contains("www.") && !has_domain(kept), "{kept:?}");
-                    prop_assert!(other_ticker(kept).is_none() && !kept.contains('$'), "{kept:?}");
+                    prop_assert!(other_ticker(kept).is_none(), "{kept:?}");
+                    prop_assert!(!kept.match_indices('$').any(|(i, _)| kept[i + 1..].starts_with(|c: char| c.is_ascii_alphabetic())), "{kept:?}");
                     prop_assert!(!kept.contains("Berkshire"), "{kept:?}");
                     prop_assert!(!kept.chars().any(|c| c.is_control() || is_bidi_or_invisible(c)), "{kept:?}");
                     let lower = kept.to_lowercase();

@@ -285,9 +285,7 @@ pub const VALIDITY_RULES: &[ValidityRule] = &[
         field: Field::QuarterlyEarningsGrowthYoy,
         condition: "\"0\" while EPS or the profit margin is negative",
         reason: "growth of a loss is not computable: a 0 for a loss-maker is a placeholder",
-        fires: |v, n| {
-            v == 0.0 && (income_sign(n) == Some(-1.0) || n.get(Field::ProfitMargin).is_some_and(|m| m < 0.0))
-        },
+        fires: |v, n| v == 0.0 && (income_sign(n) == Some(-1.0) || n.get(Field::ProfitMargin).is_some_and(|m| m < 0.0)),
     },
     ValidityRule {
         id: "revenue_growth_zero_without_revenue",
@@ -300,7 +298,8 @@ pub const VALIDITY_RULES: &[ValidityRule] = &[
         id: "ev_ebitda_positive_with_negative_ebitda",
         field: Field::EvToEbitda,
         condition: "positive while EBITDA is negative",
-        reason: "EV/EBITDA above 0 with negative EBITDA means a negative enterprise value (net cash above the market value): no EBITDA yield",
+        reason:
+            "EV/EBITDA above 0 with negative EBITDA means a negative enterprise value (net cash above the market value): no EBITDA yield",
         fires: |v, n| v > 0.0 && n.get(Field::Ebitda).is_some_and(|e| e < 0.0),
     },
     ValidityRule {
@@ -416,7 +415,12 @@ impl Fundamentals {
             let Some(v) = reply.get(*field) else { continue };
             if let Some(rule) = rule_against(*field, v, &reply) {
                 self.numbers.set(*field, None);
-                self.rejected.push(Rejected { field: field.name().to_string(), value: v, rule: rule.id.to_string(), reason: rule.reason.to_string() });
+                self.rejected.push(Rejected {
+                    field: field.name().to_string(),
+                    value: v,
+                    rule: rule.id.to_string(),
+                    reason: rule.reason.to_string(),
+                });
             }
         }
     }

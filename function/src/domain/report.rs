@@ -347,8 +347,15 @@ pub struct FactorPart {
 #[derive(Clone, Debug, PartialEq)]
 pub enum Explanation<'a> {
     /// `total` is the data's score recomputed from the parts, as the scorer computes it.
-    Ranked { stock: &'a RankedStock, of: usize, parts: Vec<FactorPart>, total: f64 },
-    Unranked { reason: &'a str },
+    Ranked {
+        stock: &'a RankedStock,
+        of: usize,
+        parts: Vec<FactorPart>,
+        total: f64,
+    },
+    Unranked {
+        reason: &'a str,
+    },
     NotInRun,
 }
 

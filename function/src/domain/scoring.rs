@@ -600,7 +600,9 @@ mod tests {
         assert_eq!(r.ranked.len(), 1);
         assert_eq!(r.unranked[0].symbol.as_str(), "THIN");
         assert!(
-            r.unranked[0].reason.contains("missing: roe (ReturnOnEquityTTM not in the reply), profit_margin (ProfitMargin not in the reply)"),
+            r.unranked[0]
+                .reason
+                .contains("missing: roe (ReturnOnEquityTTM not in the reply), profit_margin (ProfitMargin not in the reply)"),
             "{}",
             r.unranked[0].reason
         );
@@ -667,7 +669,11 @@ mod tests {
         let m2 = Model { min_coverage: 0.3, ..m };
         let r = rank(&m2, &universe);
         let top = &r.ranked[0];
-        assert!(top.reasons.len() >= 2 && top.reasons.len() <= 3, "{:?}", top.reasons);
+        let (coverage_note, core): (Vec<&String>, Vec<&String>) = top.reasons.iter().partition(|r| r.starts_with("Low coverage"));
+        assert!(core.len() >= 2 && core.len() <= 3, "{:?}", top.reasons);
+        // 4 of the 14 factors have data: the reasons say so.
+        assert_eq!(coverage_note.len(), 1, "{:?}", top.reasons);
+        assert!(coverage_note[0].contains("missing: EBITDA/EV, Sales/price"), "{:?}", coverage_note);
         assert!(top.reasons.iter().any(|s| s.starts_with("Strength:") && s.contains("in Tech")), "{:?}", top.reasons);
         assert!(top.reasons.iter().any(|s| s.starts_with("Watch: Revenue growth")), "{:?}", top.reasons);
     }

@@ -12,7 +12,7 @@ const DAY: i64 = 86_400;
 /// come from a clock or a parsed date; they are clamped to its bounds.
 fn utc_date(unix: i64) -> Date {
     let ts = Timestamp::from_second(unix).unwrap_or(if unix < 0 { Timestamp::MIN } else { Timestamp::MAX });
-    ts.to_zoned(TimeZone::UTC).date()
+    ts.to_zoned_datetime(TimeZone::UTC).date()
 }
 
 /// (year, month, day) of a day count since 1970-01-01.
@@ -28,7 +28,7 @@ pub fn checked_days_from_civil(y: i64, m: u32, d: u32) -> Option<i64> {
 }
 
 fn days_of(date: Date) -> Option<i64> {
-    Some(date.to_zoned(TimeZone::UTC).ok()?.timestamp().as_second().div_euclid(DAY))
+    Some(date.to_zoned_datetime(TimeZone::UTC).ok()?.timestamp().as_second().div_euclid(DAY))
 }
 
 /// Day count since 1970-01-01 of a civil date the caller knows exists (a quarter end, a
@@ -72,7 +72,7 @@ pub fn compact_second(unix: i64) -> String {
 /// `Sat, 28 Nov 2026 13:05:09 +0000`, the email `Date:` header.
 pub fn rfc5322(unix: i64) -> String {
     let ts = Timestamp::from_second(unix).unwrap_or(if unix < 0 { Timestamp::MIN } else { Timestamp::MAX });
-    ts.to_zoned(TimeZone::UTC).strftime("%a, %d %b %Y %H:%M:%S +0000").to_string()
+    ts.to_zoned_datetime(TimeZone::UTC).strftime("%a, %d %b %Y %H:%M:%S +0000").to_string()
 }
 
 /// A run id for an ad-hoc run: `YYYYMMDDTHHMMZ-xxxxxx`.
@@ -126,7 +126,9 @@ mod tests {
 
     #[test]
     fn impossible_dates_are_refused() {
-        for bad in ["2026-02-30", "2025-02-29", "2026-04-31", "2026-00-10", "2026-13-01", "2026-1-05", "2026-01-05T00:00:00Z", " 2026-01-05", ""] {
+        for bad in
+            ["2026-02-30", "2025-02-29", "2026-04-31", "2026-00-10", "2026-13-01", "2026-1-05", "2026-01-05T00:00:00Z", " 2026-01-05", ""]
+        {
             assert_eq!(parse_date_days(bad), None, "{bad:?}");
         }
         assert_eq!(parse_date_days("2024-02-29"), Some(days_from_civil(2024, 2, 29)));

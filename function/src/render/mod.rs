@@ -40,13 +40,19 @@ pub fn data_line(r: &RunReport) -> String {
 /// Vantage's industry (ATAI, ...); 2 are ranked against the whole universe (X, Y)."
 pub fn peer_line(r: &RunReport) -> String {
     use crate::domain::sectors::SectorSource;
-    let list = |want: fn(&SectorSource) -> bool| -> Vec<&str> { r.ranking.iter().filter(|p| want(&p.sector_source)).map(|p| p.symbol.as_str()).collect() };
+    let list = |want: fn(&SectorSource) -> bool| -> Vec<&str> {
+        r.ranking.iter().filter(|p| want(&p.sector_source)).map(|p| p.symbol.as_str()).collect()
+    };
     let mapped = list(|s| matches!(s, SectorSource::AlphaVantage { .. }));
     let none = list(|s| *s == SectorSource::None);
     let short = |v: &[&str]| if v.len() > 8 { format!("{}, ...", v[..8].join(", ")) } else { v.join(", ") };
     let mut parts = Vec::new();
     if !mapped.is_empty() {
-        parts.push(format!("{} not in the universe file take a GICS sector mapped from Alpha Vantage's industry ({})", mapped.len(), short(&mapped)));
+        parts.push(format!(
+            "{} not in the universe file take a GICS sector mapped from Alpha Vantage's industry ({})",
+            mapped.len(),
+            short(&mapped)
+        ));
     }
     if !none.is_empty() {
         parts.push(format!("{} with no sector are ranked against the whole universe ({})", none.len(), short(&none)));

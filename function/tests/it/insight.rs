@@ -136,7 +136,9 @@ fn reply_for(mode: Mode, req: &Value) -> (u16, String) {
                     let rank = s["rank"].to_string();
                     let hostile: Vec<String> = HOSTILE_SENTENCES
                         .iter()
-                        .map(|t| t.replace("{rank}", &rank).replace("{other}", other["symbol"].as_str().unwrap()).replace("{company}", &company))
+                        .map(|t| {
+                            t.replace("{rank}", &rank).replace("{other}", other["symbol"].as_str().unwrap()).replace("{company}", &company)
+                        })
                         .collect();
                     json!({"symbol": s["symbol"], "commentary": format!("Ranked {rank} on quality. {}", hostile.join(" "))})
                 })
@@ -284,7 +286,11 @@ async fn a_ticker_not_asked_about_is_dropped() {
     let r = &ran.report;
     assert_eq!(r.commentary.source, "llm");
     assert!(r.commentary.removed.iter().any(|d| d.contains("\"ZZZZ\" is not among the picks")), "{:?}", r.commentary.removed);
-    assert!(r.commentary.note.contains("1 other parts removed") || r.commentary.note.contains("other parts removed"), "{}", r.commentary.note);
+    assert!(
+        r.commentary.note.contains("1 other parts removed") || r.commentary.note.contains("other parts removed"),
+        "{}",
+        r.commentary.note
+    );
     assert!(!read(&ran.out, "report.html").contains("hidden gem"));
     assert!(r.ranking.iter().all(|p| p.symbol.as_str() != "ZZZZ"));
 }
@@ -333,7 +339,8 @@ async fn a_prompt_injection_in_company_text_goes_nowhere() {
     // so the rule-based reasons stand and nothing of it reaches the reader, escaped or not.
     let html = read(&ran.out, "report.html");
     assert!(!html.contains("<script>alert"), "markup from the model reached the HTML unescaped");
-    assert!(!html.contains("&lt;script&gt;") && !html.contains("Buy now") && !html.contains("900"), "hostile text reached the HTML");
+    assert!(!html.contains("&lt;script&gt;") && !html.contains("Buy now"), "hostile text reached the HTML");
+    assert!(!html.contains("class=\"commentary\""), "no commentary paragraph at all");
     assert!(ran.report.picks.iter().all(|p| p.commentary.is_none()));
     assert_eq!(ran.report.commentary.source, "rules");
     assert!(ran.report.commentary.removed.iter().any(|d| d.contains("markup")), "{:?}", ran.report.commentary.removed);
@@ -360,7 +367,10 @@ async fn a_hostile_reply_never_changes_the_ranking_names_a_foreign_ticker_or_sho
     let text = stockpicks::render::text::email_text(r, "mailto:x@example.com");
     let json = read(&ran.out, "results.json");
     for rendered in [&html, &text] {
-        assert!(!rendered.contains("alert(1)") && !rendered.contains("evil.example") && !rendered.contains("ZZZZ"), "hostile text rendered");
+        assert!(
+            !rendered.contains("alert(1)") && !rendered.contains("evil.example") && !rendered.contains("ZZZZ"),
+            "hostile text rendered"
+        );
         assert!(!rendered.contains("&lt;script") && !rendered.contains("&lt;a href"), "escaped markup rendered");
         assert!(!rendered.contains('\u{202E}') && !rendered.contains("a sentence removed"), "the removal list is for results.json");
         assert!(rendered.contains(&format!("{removed} sentences removed")));
@@ -483,7 +493,7 @@ async fn history_gives_changes_streaks_and_a_track_record_without_look_ahead() {
 
 fn model_with_llm_weight(w: f64) -> Model {
     let text =
-        stockpicks::domain::model::DEFAULT_MODEL_TOML.replace("min_sector_size = 5", &format!("min_sector_size = 5\nllm_weight = {w}"));
+        stockpicks::domain::model::DEFAULT_MODEL_TOML.replace("min_sector_size = 10", &format!("min_sector_size = 10\nllm_weight = {w}"));
     Model::from_toml(&text).unwrap()
 }
 

@@ -205,7 +205,8 @@ fn recorded_report(data: &std::path::Path, with_sp500: bool) -> RunReport {
         fundamentals.push(wire::overview(v).unwrap());
     }
     let universe = sp500.select(&symbols);
-    let candidates = universe.members.iter().cloned().zip(fundamentals).map(|(member, fundamentals)| Candidate { member, fundamentals }).collect();
+    let candidates =
+        universe.members.iter().cloned().zip(fundamentals).map(|(member, fundamentals)| Candidate { member, fundamentals }).collect();
     let model = Model::default_model();
     let inputs = ReportInputs {
         run_id: "20261201T1300Z-recrd0",
@@ -256,7 +257,8 @@ fn no_recorded_symbol_lands_in_an_unknown_peer_group() {
         }
         let source = |sym: &str| r.ranking.iter().find(|p| p.symbol.as_str() == sym).map(|p| (p.sector.clone(), p.sector_source.clone()));
         let mapped = |sym: &str, gics: &str| {
-            let (sector, src) = source(sym).unwrap();
+            let unranked = r.unranked.iter().find(|u| u.symbol.as_str() == sym).map(|u| u.reason.clone());
+            let (sector, src) = source(sym).unwrap_or_else(|| panic!("{sym} not ranked: {unranked:?}"));
             assert_eq!(sector, gics, "{sym}");
             assert!(matches!(src, SectorSource::AlphaVantage { .. }), "{sym}: {src:?}");
         };
@@ -266,7 +268,11 @@ fn no_recorded_symbol_lands_in_an_unknown_peer_group() {
         mapped("DBI", "Consumer Discretionary");
         mapped("DBX", "Information Technology");
         mapped("SHOT", "Consumer Staples");
-        mapped("SKYQ", "Industrials");
+        mapped("AIRS", "Health Care");
+        // SKYQ's placeholders leave it under the coverage gate: unranked, each gap with its reason.
+        let skyq = r.unranked.iter().find(|u| u.symbol.as_str() == "SKYQ").expect("SKYQ unranked");
+        assert!(skyq.reason.contains("roe (ReturnOnEquityTTM 0 set aside"), "{}", skyq.reason);
+        assert!(r.ranking.iter().all(|p| p.symbol.as_str() != "SKYQ"));
         assert_eq!(source("AAPL").unwrap(), ("Information Technology".to_string(), SectorSource::UniverseFile));
         if with_sp500 {
             // Beside the index, ATAI is ranked among the health-care companies, not a bucket of micro-caps.
@@ -278,7 +284,7 @@ fn no_recorded_symbol_lands_in_an_unknown_peer_group() {
             // 18 names in six sectors: no sector has the 10 a percentile needs; all on the universe.
             assert!(r.ranking.iter().all(|p| p.factors.values().all(|f| f.peers != Some(Peers::Sector))));
         }
-        assert!(stockpicks::render::data_line(&r).contains("Peers: 13 not in the universe file"), "{}", stockpicks::render::data_line(&r));
+        assert!(stockpicks::render::data_line(&r).contains("Peers: 12 not in the universe file"), "{}", stockpicks::render::data_line(&r));
     }
 }
 
@@ -296,12 +302,24 @@ fn no_reason_shows_a_figure_of_ten_thousand_percent_or_claims_a_share_of_a_few()
                     let capped = reason[..i].ends_with("> 1,000") || reason[..i].ends_with("< -1,000");
                     assert!(figure < 1000.0 || capped, "{}: {reason}", s.symbol);
                 }
-                assert!(!reason.contains("top 1%") || s.factors.values().any(|f| f.peer_count.unwrap_or(0) >= 100), "{}: {reason}", s.symbol);
+                assert!(
+                    !reason.contains("top 1%") || s.factors.values().any(|f| f.peer_count.unwrap_or(0) >= 100),
+                    "{}: {reason}",
+                    s.symbol
+                );
             }
         }
         if !with_sp500 {
             // 18 names: places, not shares.
-            assert!(r.ranking.iter().flat_map(|s| &s.reasons).filter(|x| x.starts_with("Strength")).all(|x| x.contains(" of 18 in the universe)") || x.contains(" of 1")), "{:?}", r.ranking[0].reasons);
+            assert!(
+                r.ranking
+                    .iter()
+                    .flat_map(|s| &s.reasons)
+                    .filter(|x| x.starts_with("Strength"))
+                    .all(|x| x.contains(" of 18 in the universe)") || x.contains(" of 1")),
+                "{:?}",
+                r.ranking[0].reasons
+            );
         }
         // Coverage is stored without float artefacts, and explain's total is the score.
         for s in &r.ranking {
