@@ -248,9 +248,11 @@ pub const VALIDITY_RULES: &[ValidityRule] = &[
     ValidityRule {
         id: "operating_margin_zero",
         field: Field::OperatingMarginTtm,
-        condition: "\"0\" while EBITDA is non-zero, or revenue is 0",
-        reason: "an operating margin of 0 contradicts the EBITDA the reply states (or there is no revenue): a placeholder",
-        fires: |v, n| v == 0.0 && (nonzero(n, Field::Ebitda) || zero_revenue(n)),
+        // Not "while EBITDA is non-zero": operating income near 0 with depreciation equal to
+        // EBITDA is a real result (the simulator writes such a "-0.0000" for BIIB).
+        condition: "\"0\" while revenue is 0",
+        reason: "an operating margin is not computable without revenue: a placeholder",
+        fires: |v, n| v == 0.0 && zero_revenue(n),
     },
     ValidityRule {
         id: "operating_margin_positive_with_negative_ebitda",
@@ -561,6 +563,77 @@ mod tests {
         assert_eq!(read_cell("NaN", false), Cell::Unreadable);
         assert_eq!(read_cell("inf", false), Cell::Unreadable);
         assert_eq!(read_cell("12%", false), Cell::Unreadable);
+    }
+
+    #[test]
+    fn every_validity_rule_fires_on_its_case_and_not_on_a_consistent_reply() {
+        // (rule, reply where it fires, the same field in a consistent reply)
+        let cases: &[(&str, &str, &str)] = &[
+            ("eps_zero_with_income", r#"{"EPS":"0","ProfitMargin":"-0.4"}"#, r#"{"EPS":"0","ProfitMargin":"0"}"#),
+            ("diluted_eps_zero_with_income", r#"{"DilutedEPSTTM":"0","EPS":"1.2"}"#, r#"{"DilutedEPSTTM":"0"}"#),
+            ("profit_margin_zero_with_income", r#"{"ProfitMargin":"0","EPS":"-0.93"}"#, r#"{"ProfitMargin":"0","EPS":"0"}"#),
+            ("profit_margin_sign_vs_eps", r#"{"ProfitMargin":"0.2","EPS":"-1"}"#, r#"{"ProfitMargin":"-0.2","EPS":"-1"}"#),
+            ("profit_margin_out_of_range", r#"{"ProfitMargin":"1.5"}"#, r#"{"ProfitMargin":"0.99"}"#),
+            (
+                "operating_margin_zero",
+                r#"{"OperatingMarginTTM":"0","RevenueTTM":"0"}"#,
+                r#"{"OperatingMarginTTM":"-0.0000","EBITDA":"5","RevenueTTM":"9"}"#,
+            ),
+            (
+                "operating_margin_positive_with_negative_ebitda",
+                r#"{"OperatingMarginTTM":"5869.2","EBITDA":"-99299000"}"#,
+                r#"{"OperatingMarginTTM":"0.3","EBITDA":"9"}"#,
+            ),
+            ("operating_margin_out_of_range", r#"{"OperatingMarginTTM":"-2616"}"#, r#"{"OperatingMarginTTM":"-9.9"}"#),
+            ("roe_zero_with_income", r#"{"ReturnOnEquityTTM":"0","ProfitMargin":"-0.501"}"#, r#"{"ReturnOnEquityTTM":"0"}"#),
+            ("roa_zero_with_income", r#"{"ReturnOnAssetsTTM":"0","EPS":"2"}"#, r#"{"ReturnOnAssetsTTM":"0.01","EPS":"2"}"#),
+            (
+                "earnings_growth_zero_for_loss",
+                r#"{"QuarterlyEarningsGrowthYOY":"0","EPS":"-1.51"}"#,
+                r#"{"QuarterlyEarningsGrowthYOY":"0","EPS":"3"}"#,
+            ),
+            (
+                "revenue_growth_zero_without_revenue",
+                r#"{"QuarterlyRevenueGrowthYOY":"0","RevenueTTM":"0"}"#,
+                r#"{"QuarterlyRevenueGrowthYOY":"0","RevenueTTM":"7"}"#,
+            ),
+            (
+                "ev_ebitda_positive_with_negative_ebitda",
+                r#"{"EVToEBITDA":"0.0326","EBITDA":"-233072992"}"#,
+                r#"{"EVToEBITDA":"-0.285","EBITDA":"-39863520"}"#,
+            ),
+            (
+                "ev_ebitda_negative_with_positive_ebitda",
+                r#"{"EVToEBITDA":"-5","EBITDA":"1290000000"}"#,
+                r#"{"EVToEBITDA":"5","EBITDA":"1290000000"}"#,
+            ),
+            ("ev_ebitda_negative_without_ebitda", r#"{"EVToEBITDA":"-5"}"#, r#"{"EVToEBITDA":"5"}"#),
+            (
+                "target_price_far_from_price",
+                r#"{"AnalystTargetPrice":"300","MarketCapitalization":"5360500","SharesOutstanding":"2708300"}"#,
+                r#"{"AnalystTargetPrice":"3","MarketCapitalization":"5360500","SharesOutstanding":"2708300"}"#,
+            ),
+        ];
+        assert_eq!(cases.len(), VALIDITY_RULES.len(), "a case for every rule");
+        for (id, bad, good) in cases {
+            let rule = VALIDITY_RULES.iter().find(|r| r.id == *id).unwrap_or_else(|| panic!("no rule {id}"));
+            let f = Fundamentals::from_overview(&obj(bad));
+            assert_eq!(f.get(rule.field), None, "{id}");
+            let r = f.rejection(rule.field).unwrap_or_else(|| panic!("{id}: no reason"));
+            assert_eq!((r.rule.as_str(), r.reason.as_str()), (*id, rule.reason));
+            let ok = Fundamentals::from_overview(&obj(good));
+            assert!(ok.get(rule.field).is_some() && ok.rejected.is_empty(), "{id}: {:?}", ok.rejected);
+        }
+    }
+
+    #[test]
+    fn a_repriced_enterprise_value_that_turns_negative_is_set_aside() {
+        // EV 100 with EBITDA 50; the price halves a market value of 1000: EV -400.
+        let f =
+            Fundamentals::from_overview(&obj(r#"{"MarketCapitalization":"1000","SharesOutstanding":"10","EBITDA":"50","EVToEBITDA":"2"}"#));
+        let g = f.repriced(50.0);
+        assert_eq!(g.get(Field::EvToEbitda), None);
+        assert_eq!(g.rejection(Field::EvToEbitda).unwrap().rule, "ev_ebitda_negative_with_positive_ebitda");
     }
 
     #[test]
