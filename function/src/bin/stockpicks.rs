@@ -262,7 +262,7 @@ async fn run(args: RunArgs) -> Result<std::process::ExitCode> {
         Some(d) if cfg.api_key.is_some() || cfg.base_url.is_some() => {
             bail!("--sim-date {d}: only for the built-in simulator (unset ALPHA_VANTAGE_API_KEY and ALPHA_VANTAGE_BASE_URL)")
         }
-        Some(d) => Some(time::parse_date_days(d).with_context(|| format!("--sim-date {d}: expected YYYY-MM-DD"))?),
+        Some(d) => Some(time::parse_date_days(d).with_context(|| format!("--sim-date {d}: not a calendar date (expected YYYY-MM-DD)"))?),
         None => None,
     };
     // Market data: the real API with a key; otherwise the simulator, loudly.
@@ -424,14 +424,15 @@ async fn serve_sim(a: SimArgs) -> Result<()> {
         cfg.symbol_faults.insert(sym.to_string(), Fault::parse(kind).map_err(anyhow::Error::msg)?);
     }
     if let Some(d) = &a.date {
-        cfg.day = Some(time::parse_date_days(d).with_context(|| format!("--date {d}: expected YYYY-MM-DD"))?);
+        cfg.day = Some(time::parse_date_days(d).with_context(|| format!("--date {d}: not a calendar date (expected YYYY-MM-DD)"))?);
     }
     if let Some(share) = a.reporting_share {
         if !(0.0..=1.0).contains(&share) {
             bail!("--reporting-share must be between 0 and 1");
         }
         let week_ending = match &a.reporting_week_ending {
-            Some(d) => time::parse_date_days(d).with_context(|| format!("--reporting-week-ending {d}: expected YYYY-MM-DD"))?,
+            Some(d) => time::parse_date_days(d)
+                .with_context(|| format!("--reporting-week-ending {d}: not a calendar date (expected YYYY-MM-DD)"))?,
             None => cfg.day.unwrap_or_else(|| SystemClock.now_unix().div_euclid(86_400)),
         };
         cfg.reporting = Some(sim::synth::Reporting { share, week_ending });

@@ -240,6 +240,11 @@ mod tests {
         let Event::Run(r) = e else { panic!() };
         assert_eq!(r.top, 25);
         assert_eq!(Event::scheduled_run_id(r.scheduled_time.as_deref().unwrap()).unwrap(), "sched-20261130T1300Z");
+        // An offset is applied exactly (the old parser read 14:00 and ignored "+01:00"), and
+        // an impossible date is refused.
+        assert_eq!(Event::scheduled_run_id("2026-11-30T14:00:00+01:00").as_deref(), Some("sched-20261130T1300Z"));
+        assert_eq!(Event::scheduled_run_id("2026-02-30T13:00:00Z"), None);
+        assert!(Event::parse(&json!({"op": "run", "scheduled_time": "2026-02-30T13:00:00Z"})).is_err());
         let l = Event::parse(&json!({"op": "lane", "run_id": "r-1", "lane": 0, "chunks": [0, 3, 6], "offset": 0, "depth": 1})).unwrap();
         assert!(matches!(l, Event::Lane(LaneEvent { depth: 1, .. })));
         assert_eq!(Event::parse(&json!({"op": "sweep"})).unwrap(), Event::Sweep(SweepEvent::default()));

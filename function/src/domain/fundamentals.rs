@@ -1,6 +1,9 @@
 //! Company fundamentals as Alpha Vantage's OVERVIEW reports them, with its quirks removed:
 //! every value arrives as a string, missing is `"None"`, `"-"` or `""`, and a `"0"` means
 //! missing for ratios that cannot be zero. Every field is optional; nothing is filled in.
+//! A value that cannot be right (a `"0"` placeholder the rest of the reply contradicts, a sign
+//! that contradicts its own numerator, a margin beyond any plausible bound) is set aside by
+//! the table [`VALIDITY_RULES`] when the reply is read, and kept with its reason.
 
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -123,6 +126,10 @@ pub struct Fundamentals {
     pub name: Option<String>,
     /// Alpha Vantage's SIC-style sector ("TECHNOLOGY"); scoring uses the GICS sector instead.
     pub av_sector: Option<String>,
+    /// Alpha Vantage's SIC industry ("PHARMACEUTICAL PREPARATIONS"): maps an off-list symbol to
+    /// a GICS sector (see `sectors`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub av_industry: Option<String>,
     pub currency: Option<String>,
     pub latest_quarter: Option<String>,
     pub numbers: Numbers,
@@ -132,6 +139,203 @@ pub struct Fundamentals {
     /// Fields that were present but unreadable, with their raw text (cut short).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub unreadable: Vec<(String, String)>,
+    /// Values the validity rules set aside (missing from `numbers`), each with its reason.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub rejected: Vec<Rejected>,
+}
+
+/// A value the reply stated and a validity rule set aside.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Rejected {
+    /// The OVERVIEW field.
+    pub field: String,
+    /// What the reply said.
+    pub value: f64,
+    /// The rule's id in [`VALIDITY_RULES`].
+    pub rule: String,
+    /// Why the value cannot be right, for people.
+    pub reason: String,
+}
+
+/// One row of the validity table: a value of `field` for which `condition` holds is missing,
+/// for `reason`. Conditions read the values as the reply stated them, before any rule ran, so
+/// the order of the rules does not matter (the first that fires names the reason).
+pub struct ValidityRule {
+    pub id: &'static str,
+    pub field: Field,
+    /// The condition in words (the README's table repeats it).
+    pub condition: &'static str,
+    pub reason: &'static str,
+    fires: fn(f64, &Numbers) -> bool,
+}
+
+impl ValidityRule {
+    pub fn fires(&self, value: f64, reply: &Numbers) -> bool {
+        (self.fires)(value, reply)
+    }
+}
+
+/// Present and not zero.
+fn nonzero(n: &Numbers, f: Field) -> bool {
+    n.get(f).is_some_and(|v| v != 0.0)
+}
+
+/// The sign of net income as EPS states it (EPS first, then diluted EPS), when non-zero.
+fn income_sign(n: &Numbers) -> Option<f64> {
+    [Field::Eps, Field::DilutedEpsTtm].iter().filter_map(|f| n.get(*f)).find(|v| *v != 0.0).map(f64::signum)
+}
+
+/// The reply states a net profit or loss: EPS, diluted EPS or profit margin is non-zero.
+fn states_income(n: &Numbers) -> bool {
+    nonzero(n, Field::Eps) || nonzero(n, Field::DilutedEpsTtm) || nonzero(n, Field::ProfitMargin)
+}
+
+/// The reply states revenue of exactly zero.
+fn zero_revenue(n: &Numbers) -> bool {
+    n.get(Field::RevenueTtm) == Some(0.0)
+}
+
+/// A margin's plausible range: operating income cannot exceed revenue (costs are not
+/// negative), and a loss of more than ten times revenue says revenue is too small for the
+/// ratio to mean anything.
+pub const MARGIN_MAX: f64 = 1.0;
+pub const MARGIN_MIN: f64 = -10.0;
+
+/// An analyst target more than this many times the price (or under its inverse) is stale:
+/// the recorded SBFM target predates reverse splits and reads as +15,057% upside.
+pub const TARGET_PRICE_MAX_RATIO: f64 = 10.0;
+
+/// Every rule that sets a stated value aside. Alpha Vantage writes `"0"` where it could not
+/// compute a value (the recorded loss-makers' `ProfitMargin`, `ReturnOnEquityTTM`,
+/// `QuarterlyEarningsGrowthYOY`, `DilutedEPSTTM`), so a `"0"` that the rest of the reply
+/// contradicts is a placeholder, not a data point.
+pub const VALIDITY_RULES: &[ValidityRule] = &[
+    ValidityRule {
+        id: "eps_zero_with_income",
+        field: Field::Eps,
+        condition: "\"0\" while diluted EPS or the profit margin is non-zero",
+        reason: "EPS of 0 contradicts the net result the reply states: a placeholder",
+        fires: |v, n| v == 0.0 && (nonzero(n, Field::DilutedEpsTtm) || nonzero(n, Field::ProfitMargin)),
+    },
+    ValidityRule {
+        id: "diluted_eps_zero_with_income",
+        field: Field::DilutedEpsTtm,
+        condition: "\"0\" while EPS or the profit margin is non-zero",
+        reason: "diluted EPS of 0 contradicts the net result the reply states: a placeholder",
+        fires: |v, n| v == 0.0 && (nonzero(n, Field::Eps) || nonzero(n, Field::ProfitMargin)),
+    },
+    ValidityRule {
+        id: "profit_margin_zero_with_income",
+        field: Field::ProfitMargin,
+        condition: "\"0\" while EPS or diluted EPS is non-zero, or revenue is 0",
+        reason: "a profit margin of 0 contradicts the EPS the reply states (or there is no revenue): a placeholder",
+        fires: |v, n| v == 0.0 && (nonzero(n, Field::Eps) || nonzero(n, Field::DilutedEpsTtm) || zero_revenue(n)),
+    },
+    ValidityRule {
+        id: "profit_margin_sign_vs_eps",
+        field: Field::ProfitMargin,
+        condition: "sign opposite to EPS (diluted EPS when EPS is missing or 0)",
+        reason: "the profit margin's sign contradicts EPS, its own numerator",
+        fires: |v, n| income_sign(n).is_some_and(|s| v != 0.0 && v.signum() != s),
+    },
+    ValidityRule {
+        id: "profit_margin_out_of_range",
+        field: Field::ProfitMargin,
+        condition: "above 100% or below -1,000% of revenue",
+        reason: "a profit margin beyond any plausible bound (net income above revenue, or losses over ten times revenue)",
+        fires: |v, _| !(MARGIN_MIN..=MARGIN_MAX).contains(&v),
+    },
+    ValidityRule {
+        id: "operating_margin_zero",
+        field: Field::OperatingMarginTtm,
+        // Not "while EBITDA is non-zero": operating income near 0 with depreciation equal to
+        // EBITDA is a real result (the simulator writes such a "-0.0000" for BIIB).
+        condition: "\"0\" while revenue is 0",
+        reason: "an operating margin is not computable without revenue: a placeholder",
+        fires: |v, n| v == 0.0 && zero_revenue(n),
+    },
+    ValidityRule {
+        id: "operating_margin_positive_with_negative_ebitda",
+        field: Field::OperatingMarginTtm,
+        condition: "positive while EBITDA is negative",
+        reason: "a positive operating margin with negative EBITDA is impossible (operating income is at most EBITDA)",
+        fires: |v, n| v > 0.0 && n.get(Field::Ebitda).is_some_and(|e| e < 0.0),
+    },
+    ValidityRule {
+        id: "operating_margin_out_of_range",
+        field: Field::OperatingMarginTtm,
+        condition: "above 100% or below -1,000% of revenue",
+        reason: "an operating margin beyond any plausible bound (above revenue, or losses over ten times revenue)",
+        fires: |v, _| !(MARGIN_MIN..=MARGIN_MAX).contains(&v),
+    },
+    ValidityRule {
+        id: "roe_zero_with_income",
+        field: Field::ReturnOnEquityTtm,
+        condition: "\"0\" while EPS, diluted EPS or the profit margin is non-zero",
+        reason: "a return on equity of 0 contradicts the net result the reply states: a placeholder",
+        fires: |v, n| v == 0.0 && states_income(n),
+    },
+    ValidityRule {
+        id: "roa_zero_with_income",
+        field: Field::ReturnOnAssetsTtm,
+        condition: "\"0\" while EPS, diluted EPS or the profit margin is non-zero",
+        reason: "a return on assets of 0 contradicts the net result the reply states: a placeholder",
+        fires: |v, n| v == 0.0 && states_income(n),
+    },
+    ValidityRule {
+        id: "earnings_growth_zero_for_loss",
+        field: Field::QuarterlyEarningsGrowthYoy,
+        condition: "\"0\" while EPS or the profit margin is negative",
+        reason: "growth of a loss is not computable: a 0 for a loss-maker is a placeholder",
+        fires: |v, n| v == 0.0 && (income_sign(n) == Some(-1.0) || n.get(Field::ProfitMargin).is_some_and(|m| m < 0.0)),
+    },
+    ValidityRule {
+        id: "revenue_growth_zero_without_revenue",
+        field: Field::QuarterlyRevenueGrowthYoy,
+        condition: "\"0\" while revenue is 0",
+        reason: "revenue growth is not computable without revenue: a placeholder",
+        fires: |v, n| v == 0.0 && zero_revenue(n),
+    },
+    ValidityRule {
+        id: "ev_ebitda_positive_with_negative_ebitda",
+        field: Field::EvToEbitda,
+        condition: "positive while EBITDA is negative",
+        reason:
+            "EV/EBITDA above 0 with negative EBITDA means a negative enterprise value (net cash above the market value): no EBITDA yield",
+        fires: |v, n| v > 0.0 && n.get(Field::Ebitda).is_some_and(|e| e < 0.0),
+    },
+    ValidityRule {
+        id: "ev_ebitda_negative_with_positive_ebitda",
+        field: Field::EvToEbitda,
+        condition: "negative while EBITDA is positive",
+        reason: "EV/EBITDA below 0 with positive EBITDA means a negative enterprise value: no EBITDA yield",
+        fires: |v, n| v < 0.0 && n.get(Field::Ebitda).is_some_and(|e| e > 0.0),
+    },
+    ValidityRule {
+        id: "ev_ebitda_negative_without_ebitda",
+        field: Field::EvToEbitda,
+        condition: "negative while EBITDA is missing or 0",
+        reason: "EV/EBITDA below 0 without EBITDA's sign: the sign of the enterprise value is unknown",
+        fires: |v, n| v < 0.0 && !nonzero(n, Field::Ebitda),
+    },
+    ValidityRule {
+        id: "target_price_far_from_price",
+        field: Field::AnalystTargetPrice,
+        condition: "more than 10x, or under 1/10 of, the price (market capitalisation / shares)",
+        reason: "an analyst target more than ten times away from the price is stale (e.g. set before a reverse split)",
+        fires: |v, n| match (n.get(Field::MarketCapitalization), n.get(Field::SharesOutstanding)) {
+            (Some(cap), Some(shares)) if cap > 0.0 && shares > 0.0 => {
+                let ratio = v / (cap / shares);
+                !(1.0 / TARGET_PRICE_MAX_RATIO..=TARGET_PRICE_MAX_RATIO).contains(&ratio)
+            }
+            _ => false,
+        },
+    },
+];
+
+/// The first rule in the table that sets `value` of `field` aside, given the reply's values.
+pub fn rule_against(field: Field, value: f64, reply: &Numbers) -> Option<&'static ValidityRule> {
+    VALIDITY_RULES.iter().find(|r| r.field == field && r.fires(value, reply))
 }
 
 /// How a raw OVERVIEW string reads.
@@ -162,12 +366,21 @@ impl Fundamentals {
     /// (a schema change, or a reply that is not OVERVIEW at all) are read leniently:
     /// numbers as numbers, anything else as unreadable.
     pub fn from_overview(obj: &serde_json::Map<String, serde_json::Value>) -> Fundamentals {
+        let mut f = Fundamentals::read_overview(obj);
+        f.apply_validity_rules();
+        f
+    }
+
+    /// The reply's values as stated, before the validity rules (for tests and for the rules
+    /// themselves).
+    pub fn read_overview(obj: &serde_json::Map<String, serde_json::Value>) -> Fundamentals {
         let text = |k: &str| -> Option<String> {
             obj.get(k).and_then(|v| v.as_str()).map(str::trim).filter(|s| !matches!(*s, "" | "None" | "-")).map(String::from)
         };
         let mut f = Fundamentals {
             name: text("Name"),
             av_sector: text("Sector"),
+            av_industry: text("Industry"),
             currency: text("Currency"),
             latest_quarter: text("LatestQuarter"),
             ..Default::default()
@@ -194,6 +407,29 @@ impl Fundamentals {
             }
         }
         f
+    }
+
+    /// Sets aside every value a rule in [`VALIDITY_RULES`] rejects, judged against the values
+    /// as they stand (so running it twice changes nothing more).
+    pub fn apply_validity_rules(&mut self) {
+        let reply = self.numbers.clone();
+        for field in Field::ALL {
+            let Some(v) = reply.get(*field) else { continue };
+            if let Some(rule) = rule_against(*field, v, &reply) {
+                self.numbers.set(*field, None);
+                self.rejected.push(Rejected {
+                    field: field.name().to_string(),
+                    value: v,
+                    rule: rule.id.to_string(),
+                    reason: rule.reason.to_string(),
+                });
+            }
+        }
+    }
+
+    /// Why `field` has no value: the rule that set it aside, if one did.
+    pub fn rejection(&self, field: Field) -> Option<&Rejected> {
+        self.rejected.iter().find(|r| r.field == field.name())
     }
 
     pub fn get(&self, field: Field) -> Option<f64> {
@@ -273,6 +509,8 @@ impl Fundamentals {
         if let Some(l) = self.get(Field::Week52Low) {
             f.numbers.set(Field::Week52Low, Some(l.min(p1)));
         }
+        // A moved enterprise value can change sign: the same rules judge the new figures.
+        f.apply_validity_rules();
         f
     }
 }
@@ -325,6 +563,77 @@ mod tests {
         assert_eq!(read_cell("NaN", false), Cell::Unreadable);
         assert_eq!(read_cell("inf", false), Cell::Unreadable);
         assert_eq!(read_cell("12%", false), Cell::Unreadable);
+    }
+
+    #[test]
+    fn every_validity_rule_fires_on_its_case_and_not_on_a_consistent_reply() {
+        // (rule, reply where it fires, the same field in a consistent reply)
+        let cases: &[(&str, &str, &str)] = &[
+            ("eps_zero_with_income", r#"{"EPS":"0","ProfitMargin":"-0.4"}"#, r#"{"EPS":"0","ProfitMargin":"0"}"#),
+            ("diluted_eps_zero_with_income", r#"{"DilutedEPSTTM":"0","EPS":"1.2"}"#, r#"{"DilutedEPSTTM":"0"}"#),
+            ("profit_margin_zero_with_income", r#"{"ProfitMargin":"0","EPS":"-0.93"}"#, r#"{"ProfitMargin":"0","EPS":"0"}"#),
+            ("profit_margin_sign_vs_eps", r#"{"ProfitMargin":"0.2","EPS":"-1"}"#, r#"{"ProfitMargin":"-0.2","EPS":"-1"}"#),
+            ("profit_margin_out_of_range", r#"{"ProfitMargin":"1.5"}"#, r#"{"ProfitMargin":"0.99"}"#),
+            (
+                "operating_margin_zero",
+                r#"{"OperatingMarginTTM":"0","RevenueTTM":"0"}"#,
+                r#"{"OperatingMarginTTM":"-0.0000","EBITDA":"5","RevenueTTM":"9"}"#,
+            ),
+            (
+                "operating_margin_positive_with_negative_ebitda",
+                r#"{"OperatingMarginTTM":"5869.2","EBITDA":"-99299000"}"#,
+                r#"{"OperatingMarginTTM":"0.3","EBITDA":"9"}"#,
+            ),
+            ("operating_margin_out_of_range", r#"{"OperatingMarginTTM":"-2616"}"#, r#"{"OperatingMarginTTM":"-9.9"}"#),
+            ("roe_zero_with_income", r#"{"ReturnOnEquityTTM":"0","ProfitMargin":"-0.501"}"#, r#"{"ReturnOnEquityTTM":"0"}"#),
+            ("roa_zero_with_income", r#"{"ReturnOnAssetsTTM":"0","EPS":"2"}"#, r#"{"ReturnOnAssetsTTM":"0.01","EPS":"2"}"#),
+            (
+                "earnings_growth_zero_for_loss",
+                r#"{"QuarterlyEarningsGrowthYOY":"0","EPS":"-1.51"}"#,
+                r#"{"QuarterlyEarningsGrowthYOY":"0","EPS":"3"}"#,
+            ),
+            (
+                "revenue_growth_zero_without_revenue",
+                r#"{"QuarterlyRevenueGrowthYOY":"0","RevenueTTM":"0"}"#,
+                r#"{"QuarterlyRevenueGrowthYOY":"0","RevenueTTM":"7"}"#,
+            ),
+            (
+                "ev_ebitda_positive_with_negative_ebitda",
+                r#"{"EVToEBITDA":"0.0326","EBITDA":"-233072992"}"#,
+                r#"{"EVToEBITDA":"-0.285","EBITDA":"-39863520"}"#,
+            ),
+            (
+                "ev_ebitda_negative_with_positive_ebitda",
+                r#"{"EVToEBITDA":"-5","EBITDA":"1290000000"}"#,
+                r#"{"EVToEBITDA":"5","EBITDA":"1290000000"}"#,
+            ),
+            ("ev_ebitda_negative_without_ebitda", r#"{"EVToEBITDA":"-5"}"#, r#"{"EVToEBITDA":"5"}"#),
+            (
+                "target_price_far_from_price",
+                r#"{"AnalystTargetPrice":"300","MarketCapitalization":"5360500","SharesOutstanding":"2708300"}"#,
+                r#"{"AnalystTargetPrice":"3","MarketCapitalization":"5360500","SharesOutstanding":"2708300"}"#,
+            ),
+        ];
+        assert_eq!(cases.len(), VALIDITY_RULES.len(), "a case for every rule");
+        for (id, bad, good) in cases {
+            let rule = VALIDITY_RULES.iter().find(|r| r.id == *id).unwrap_or_else(|| panic!("no rule {id}"));
+            let f = Fundamentals::from_overview(&obj(bad));
+            assert_eq!(f.get(rule.field), None, "{id}");
+            let r = f.rejection(rule.field).unwrap_or_else(|| panic!("{id}: no reason"));
+            assert_eq!((r.rule.as_str(), r.reason.as_str()), (*id, rule.reason));
+            let ok = Fundamentals::from_overview(&obj(good));
+            assert!(ok.get(rule.field).is_some() && ok.rejected.is_empty(), "{id}: {:?}", ok.rejected);
+        }
+    }
+
+    #[test]
+    fn a_repriced_enterprise_value_that_turns_negative_is_set_aside() {
+        // EV 100 with EBITDA 50; the price halves a market value of 1000: EV -400.
+        let f =
+            Fundamentals::from_overview(&obj(r#"{"MarketCapitalization":"1000","SharesOutstanding":"10","EBITDA":"50","EVToEBITDA":"2"}"#));
+        let g = f.repriced(50.0);
+        assert_eq!(g.get(Field::EvToEbitda), None);
+        assert_eq!(g.rejection(Field::EvToEbitda).unwrap().rule, "ev_ebitda_negative_with_positive_ebitda");
     }
 
     #[test]

@@ -13,6 +13,7 @@ pub mod outcome;
 pub mod plan;
 pub mod report;
 pub mod scoring;
+pub mod sectors;
 pub mod state;
 pub mod symbol;
 pub mod time;

@@ -48,7 +48,7 @@ fn default_true() -> bool {
     true
 }
 fn default_min_sector_size() -> usize {
-    5
+    10
 }
 fn default_weight() -> f64 {
     1.0

@@ -61,6 +61,15 @@ pub struct ModelInfo {
     /// Share of the composite given to an LLM score (0 = off).
     #[serde(default)]
     pub llm_weight: f64,
+    /// The groups' weights in model order, so `explain` recomputes the composite exactly.
+    #[serde(default)]
+    pub groups: Vec<GroupWeight>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct GroupWeight {
+    pub group: String,
+    pub weight: f64,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -69,6 +78,9 @@ pub struct FactorWeight {
     pub group: String,
     /// Share of the whole model's weight (0-1; all factors sum to 1).
     pub weight: f64,
+    /// The weight within its group, as the model gives it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub weight_in_group: Option<f64>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -202,9 +214,11 @@ pub fn build(inputs: ReportInputs<'_>, fetched: &Fetched) -> RunReport {
                     factor: f.key.to_string(),
                     group: inputs.model.groups[f.group].name.to_string(),
                     weight: (f.effective_weight * 1e6).round() / 1e6,
+                    weight_in_group: Some(f.weight),
                 })
                 .collect(),
             llm_weight: inputs.model.llm_weight,
+            groups: inputs.model.groups.iter().map(|g| GroupWeight { group: g.name.to_string(), weight: g.weight }).collect(),
         },
         version: env!("CARGO_PKG_VERSION").to_string(),
         top: inputs.top,
@@ -332,8 +346,16 @@ pub struct FactorPart {
 /// Why a stock got its rank.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Explanation<'a> {
-    Ranked { stock: &'a RankedStock, of: usize, parts: Vec<FactorPart> },
-    Unranked { reason: &'a str },
+    /// `total` is the data's score recomputed from the parts, as the scorer computes it.
+    Ranked {
+        stock: &'a RankedStock,
+        of: usize,
+        parts: Vec<FactorPart>,
+        total: f64,
+    },
+    Unranked {
+        reason: &'a str,
+    },
     NotInRun,
 }
 
@@ -378,8 +400,28 @@ impl RunReport {
                     contribution: applied * percentile.unwrap_or(0.0),
                 }
             })
-            .collect();
-        Explanation::Ranked { stock, of: self.ranking.len(), parts }
+            .collect::<Vec<FactorPart>>();
+        let total = self.recomputed_score(&parts);
+        Explanation::Ranked { stock, of: self.ranking.len(), parts, total }
+    }
+
+    /// The composite from `parts` by the scorer's own arithmetic (`scoring::combine`), rounded
+    /// as the score is; a results.json from before group weights were recorded falls back to
+    /// the sum of the contributions.
+    fn recomputed_score(&self, parts: &[FactorPart]) -> f64 {
+        let within: Option<Vec<f64>> = self.model.weights.iter().map(|w| w.weight_in_group).collect();
+        match within {
+            Some(within) if !self.model.groups.is_empty() => {
+                let group_weights: Vec<f64> = self.model.groups.iter().map(|g| g.weight).collect();
+                let cells: Vec<(usize, f64, Option<f64>)> = parts
+                    .iter()
+                    .zip(within)
+                    .map(|(p, w)| (self.model.groups.iter().position(|g| g.group == p.group).unwrap_or(usize::MAX), w, p.percentile))
+                    .collect();
+                scoring::round2(scoring::combine(&group_weights, &cells).1)
+            }
+            _ => scoring::round2(parts.iter().map(|p| p.contribution).sum()),
+        }
     }
 
     /// Picks per sector against ranked companies per sector, by number of picks.
@@ -471,6 +513,14 @@ mod tests {
             checked += 1;
         }
         assert!(checked > 10);
+        // The total is the score exactly, for every ranked stock, also after a round trip
+        // through results.json (the scorer's own arithmetic on the stored percentiles).
+        let again: RunReport = serde_json::from_str(&serde_json::to_string(&r).unwrap()).unwrap();
+        for p in &again.ranking {
+            let Explanation::Ranked { total, .. } = again.explain(&p.symbol) else { panic!("ranked") };
+            assert_eq!(format!("{total:.2}"), format!("{:.2}", p.score), "{}", p.symbol);
+            assert_eq!(total, p.score, "{}", p.symbol);
+        }
         assert_eq!(r.explain(&Symbol::parse("ZZZZ").unwrap()), Explanation::NotInRun);
         let mix = r.sector_mix();
         assert_eq!(mix.iter().map(|x| x.1).sum::<usize>(), r.picks.len());

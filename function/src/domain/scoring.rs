@@ -3,9 +3,10 @@
 //! give the same ranking, byte for byte.
 
 use super::factors::{write_fixed, write_value};
-use super::fundamentals::Fundamentals;
+use super::fundamentals::{Fundamentals, Rejected};
 use super::model::{Direction, Model, ModelFactor};
 use super::named::NamedMap;
+use super::sectors::{self, SectorSource};
 use super::symbol::Symbol;
 use super::universe::Member;
 use serde::{Deserialize, Serialize};
@@ -66,6 +67,12 @@ pub struct FactorScore {
     pub percentile: Option<f64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub peers: Option<Peers>,
+    /// How many stocks had a value in that peer set.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub peer_count: Option<usize>,
+    /// Why the value is missing (a validity rule, or the input the reply lacked).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub missing: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -73,7 +80,11 @@ pub struct RankedStock {
     pub rank: usize,
     pub symbol: Symbol,
     pub name: String,
+    /// The peer group: a GICS sector, or "No sector" (ranked against the whole universe).
     pub sector: String,
+    /// Where `sector` came from.
+    #[serde(default = "universe_file")]
+    pub sector_source: SectorSource,
     /// Composite score 0-100.
     pub score: f64,
     pub grades: NamedMap<Option<Grade>>,
@@ -86,12 +97,19 @@ pub struct RankedStock {
     /// Other share classes of the same company, ranked below this one and left out.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub other_classes: Vec<Symbol>,
+    /// Values of the reply that the validity rules set aside, with their reasons.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub rejected: Vec<Rejected>,
     /// Validated LLM commentary (picks only, when commentary is on and it passed).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub commentary: Option<String>,
     /// The LLM's 1-10 score, when the model's `llm_weight` is on and it gave a valid one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub llm_score: Option<u8>,
+}
+
+fn universe_file() -> SectorSource {
+    SectorSource::UniverseFile
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -108,9 +126,18 @@ pub struct Ranking {
 
 /// Rounds for output: two decimals are far below any meaningful difference and keep the
 /// JSON short and stable.
-fn round2(x: f64) -> f64 {
+pub fn round2(x: f64) -> f64 {
     (x * 100.0).round() / 100.0
 }
+
+/// A share 0-1 to 4 decimals, as the nearest double to the decimal (0.8333, never
+/// 0.8332999999999999).
+fn round4(x: f64) -> f64 {
+    format!("{x:.4}").parse().unwrap_or(x)
+}
+
+/// One stock's cell of one factor: value, percentile, peer set, standing.
+type Cell = (Option<f64>, Option<f64>, Option<Peers>, Option<Standing>);
 
 /// Six significant digits: exact inputs such as 0.243 survive unchanged, and computed
 /// ratios lose only floating-point noise.
@@ -129,8 +156,19 @@ fn sig6(x: f64) -> f64 {
     }
 }
 
+/// Where a value stands in its peer set: places counted from the top and from the bottom
+/// (ties share the better place), and the set's size.
+#[derive(Clone, Copy, Debug, PartialEq)]
+struct Standing {
+    from_top: usize,
+    from_bottom: usize,
+    of: usize,
+}
+
 /// Mid-rank percentiles (0-100) of `values` (index, value); ties share a percentile.
-fn percentiles(values: &mut [(usize, f64)], out: &mut [Option<f64>]) {
+/// Percentiles are rounded to 2 decimals here, once: the composite is computed from the
+/// same numbers `results.json` and `explain` show.
+fn percentiles(values: &mut [(usize, f64)], out: &mut [Option<f64>], standing: &mut [Option<Standing>]) {
     let n = values.len();
     if n == 0 {
         return;
@@ -142,9 +180,10 @@ fn percentiles(values: &mut [(usize, f64)], out: &mut [Option<f64>]) {
         while j + 1 < n && values[j + 1].1 == values[i].1 {
             j += 1;
         }
-        let p = if n == 1 { 50.0 } else { (i + j) as f64 / 2.0 / (n - 1) as f64 * 100.0 };
+        let p = if n == 1 { 50.0 } else { round2((i + j) as f64 / 2.0 / (n - 1) as f64 * 100.0) };
         for (idx, _) in &values[i..=j] {
             out[*idx] = Some(p);
+            standing[*idx] = Some(Standing { from_top: n - j, from_bottom: i + 1, of: n });
         }
         i = j + 1;
     }
@@ -165,6 +204,8 @@ struct Column {
     /// Percentiles, oriented so that 100 is best.
     pct: Vec<Option<f64>>,
     peers: Vec<Option<Peers>>,
+    /// Oriented like `pct`: `from_top` is the place counted from the best.
+    standing: Vec<Option<Standing>>,
 }
 
 /// Computes one factor for every stock: raw value, winsorizing across the universe, then
@@ -184,8 +225,9 @@ fn factor_column(model: &Model, mf: &ModelFactor, cands: &[&Candidate], sectors:
     }
     let mut pct = vec![None; n];
     let mut peers = vec![None; n];
+    let mut standing = vec![None; n];
     let mut buf: Vec<(usize, f64)> = raw.iter().enumerate().filter_map(|(i, v)| v.map(|v| (i, v))).collect();
-    percentiles(&mut buf, &mut pct);
+    percentiles(&mut buf, &mut pct, &mut standing);
     for (p, peer) in pct.iter().zip(peers.iter_mut()) {
         if p.is_some() {
             *peer = Some(Peers::Universe);
@@ -196,7 +238,7 @@ fn factor_column(model: &Model, mf: &ModelFactor, cands: &[&Candidate], sectors:
             buf.clear();
             buf.extend(members.iter().filter_map(|&i| raw[i].map(|v| (i, v))));
             if buf.len() >= model.min_sector_size {
-                percentiles(&mut buf, &mut pct);
+                percentiles(&mut buf, &mut pct, &mut standing);
                 for &i in members {
                     if pct[i].is_some() {
                         peers[i] = Some(Peers::Sector);
@@ -207,10 +249,41 @@ fn factor_column(model: &Model, mf: &ModelFactor, cands: &[&Candidate], sectors:
     }
     if mf.direction == Direction::Lower {
         for p in pct.iter_mut().flatten() {
-            *p = 100.0 - *p;
+            *p = round2(100.0 - *p);
+        }
+        for s in standing.iter_mut().flatten() {
+            std::mem::swap(&mut s.from_top, &mut s.from_bottom);
         }
     }
-    Column { raw, pct, peers }
+    Column { raw, pct, peers, standing }
+}
+
+/// Group scores and the composite from percentiles: a group's score is the weighted mean of
+/// its factors with a percentile (weights within the group), the composite the weighted
+/// mean of the groups with a score (0 when none has). `factors` is (group, weight,
+/// percentile) in model order. `explain` calls this same function on the percentiles
+/// `results.json` holds, so its total is the score to the last bit.
+pub fn combine(group_weights: &[f64], factors: &[(usize, f64, Option<f64>)]) -> (Vec<Option<f64>>, f64) {
+    let groups: Vec<Option<f64>> = (0..group_weights.len())
+        .map(|g| {
+            let (mut sum, mut w) = (0.0, 0.0);
+            for &(group, weight, pct) in factors {
+                if let (true, Some(p)) = (group == g && weight > 0.0, pct) {
+                    sum += p * weight;
+                    w += weight;
+                }
+            }
+            (w > 0.0).then(|| sum / w)
+        })
+        .collect();
+    let (mut sum, mut w) = (0.0, 0.0);
+    for (g, s) in groups.iter().enumerate() {
+        if let Some(s) = s {
+            sum += s * group_weights[g];
+            w += group_weights[g];
+        }
+    }
+    (groups, if w > 0.0 { sum / w } else { 0.0 })
 }
 
 /// Scores and ranks `candidates`. Order of the input does not matter.
@@ -225,10 +298,17 @@ fn rank_with_threads(model: &Model, candidates: &[Candidate], threads: usize) ->
     let n = cands.len();
     let nf = model.factors.len();
 
-    // Sector membership, in a stable order.
+    // Peer sectors: the universe file's GICS sector, else one mapped from the reply; a stock
+    // with neither is in no sector bucket and is ranked against the universe only.
+    let resolved: Vec<(String, SectorSource)> = cands
+        .iter()
+        .map(|c| sectors::resolve(&c.member.sector, c.fundamentals.av_industry.as_deref(), c.fundamentals.av_sector.as_deref()))
+        .collect();
     let mut sectors: HashMap<&str, Vec<usize>> = HashMap::new();
-    for (i, c) in cands.iter().enumerate() {
-        sectors.entry(c.member.sector.as_str()).or_default().push(i);
+    for (i, (sector, source)) in resolved.iter().enumerate() {
+        if *source != SectorSource::None {
+            sectors.entry(sector.as_str()).or_default().push(i);
+        }
     }
 
     // One column per factor, computed independently (on every core for large universes).
@@ -246,9 +326,9 @@ fn rank_with_threads(model: &Model, candidates: &[Candidate], threads: usize) ->
 
     // Stock-major rows from here on: each stock's factors sit together in memory, so the
     // per-stock passes below (in score order, i.e. random) touch one contiguous slice.
-    let mut cells: Vec<(Option<f64>, Option<f64>, Option<Peers>)> = Vec::with_capacity(n * nf);
+    let mut cells: Vec<Cell> = Vec::with_capacity(n * nf);
     for i in 0..n {
-        cells.extend(columns.iter().map(|c| (c.raw[i], c.pct[i], c.peers[i])));
+        cells.extend(columns.iter().map(|c| (c.raw[i], c.pct[i], c.peers[i], c.standing[i])));
     }
     drop(columns);
     let row = |i: usize| &cells[i * nf..(i + 1) * nf];
@@ -266,12 +346,13 @@ fn rank_with_threads(model: &Model, candidates: &[Candidate], threads: usize) ->
         let r = row(i);
         let coverage: f64 = model.factors.iter().zip(r).filter(|(_, c)| c.1.is_some()).map(|(f, _)| f.effective_weight).sum();
         if coverage + 1e-9 < model.min_coverage {
-            let missing: Vec<&str> = model
+            // Each missing factor with why: what a reader needs to believe the gap.
+            let missing: Vec<String> = model
                 .factors
                 .iter()
                 .enumerate()
                 .filter(|(fi, f)| r[*fi].1.is_none() && f.effective_weight > 0.0)
-                .map(|(_, f)| f.def.name)
+                .map(|(_, f)| format!("{} ({})", f.def.name, f.def.missing_reason(&cands[i].fundamentals)))
                 .collect();
             unranked.push(Unranked {
                 symbol: cands[i].member.symbol.clone(),
@@ -284,30 +365,13 @@ fn rank_with_threads(model: &Model, candidates: &[Candidate], threads: usize) ->
             });
             continue;
         }
-        let groups: Vec<Option<f64>> = (0..model.groups.len())
-            .map(|g| {
-                let (mut sum, mut w) = (0.0, 0.0);
-                for (fi, f) in model.factors.iter().enumerate() {
-                    if let (true, Some(p)) = (f.group == g && f.weight > 0.0, r[fi].1) {
-                        sum += p * f.weight;
-                        w += f.weight;
-                    }
-                }
-                (w > 0.0).then(|| sum / w)
-            })
-            .collect();
-        let (mut sum, mut w) = (0.0, 0.0);
-        for (g, s) in groups.iter().enumerate() {
-            if let Some(s) = s {
-                sum += s * model.groups[g].weight;
-                w += model.groups[g].weight;
-            }
-        }
-        let composite = if w > 0.0 { sum / w } else { 0.0 };
+        let group_weights: Vec<f64> = model.groups.iter().map(|g| g.weight).collect();
+        let cells: Vec<(usize, f64, Option<f64>)> = model.factors.iter().zip(r).map(|(f, c)| (f.group, f.weight, c.1)).collect();
+        let (groups, composite) = combine(&group_weights, &cells);
         scored.push(Scored { i, composite: round2(composite), coverage, groups });
     }
 
-    // Total order: score, then symbol.
+    // Total order: the composite rounded to 2 decimals (the score shown), then ticker.
     scored.sort_by(|a, b| b.composite.total_cmp(&a.composite).then_with(|| cands[a.i].member.symbol.cmp(&cands[b.i].member.symbol)));
 
     // One place per company: the better-ranked share class keeps it (a sequential pass).
@@ -335,8 +399,12 @@ fn rank_with_threads(model: &Model, candidates: &[Candidate], threads: usize) ->
         let c = cands[s.i];
         let r = row(s.i);
         let mut factors = NamedMap::with_capacity(nf);
-        for (mf, &(value, percentile, peers)) in model.factors.iter().zip(r) {
-            factors.push(mf.key.clone(), FactorScore { value: value.map(sig6), percentile: percentile.map(round2), peers });
+        for (mf, &(value, percentile, peers, standing)) in model.factors.iter().zip(r) {
+            let missing = value.is_none().then(|| mf.def.missing_reason(&c.fundamentals));
+            factors.push(
+                mf.key.clone(),
+                FactorScore { value: value.map(sig6), percentile, peers, peer_count: standing.map(|s| s.of), missing },
+            );
         }
         let mut grades = NamedMap::with_capacity(model.groups.len());
         let mut group_scores = NamedMap::with_capacity(model.groups.len());
@@ -352,13 +420,15 @@ fn rank_with_threads(model: &Model, candidates: &[Candidate], threads: usize) ->
                 Some(n) if c.member.name == c.member.symbol.as_str() => n.clone(),
                 _ => c.member.name.clone(),
             },
-            sector: c.member.sector.clone(),
+            sector: resolved[s.i].0.clone(),
+            sector_source: resolved[s.i].1.clone(),
             score: s.composite,
             grades,
             group_scores,
             factors,
-            coverage: round2(s.coverage * 100.0) / 100.0,
-            reasons: reasons(model, &c.member.sector, |fi| r[fi]),
+            coverage: round4(s.coverage),
+            reasons: reasons(model, &resolved[s.i].0, s.coverage, |fi| r[fi]),
+            rejected: c.fundamentals.rejected.clone(),
             price: c.fundamentals.price().map(sig6),
             other_classes: others.to_vec(),
             commentary: None,
@@ -381,18 +451,38 @@ fn rank_with_threads(model: &Model, candidates: &[Candidate], threads: usize) ->
     Ranking { ranked, unranked }
 }
 
-/// Two or three plain-language reasons from a stock's strongest and weakest factors.
-fn reasons(model: &Model, sector: &str, get: impl Fn(usize) -> (Option<f64>, Option<f64>, Option<Peers>)) -> Vec<String> {
-    let mut have: Vec<(usize, f64, f64, Peers)> = (0..model.factors.len())
+/// Below this many peers a percentile steps by more than 5 points: the reason says the
+/// place ("1st of 7 in Utilities") instead of a share ("top 1%").
+pub const FEW_PEERS: usize = 20;
+/// Below this coverage the reasons say how much of the model's weight had data.
+pub const LOW_COVERAGE: f64 = 0.8;
+
+/// "1st", "2nd", "3rd", "11th", "22nd".
+fn ordinal(n: usize) -> String {
+    let suffix = match (n % 10, n % 100) {
+        (_, 11..=13) => "th",
+        (1, _) => "st",
+        (2, _) => "nd",
+        (3, _) => "rd",
+        _ => "th",
+    };
+    format!("{n}{suffix}")
+}
+
+/// Two or three plain-language reasons from a stock's strongest and weakest factors: a
+/// Strength needs a percentile of 50 or more, the weakest factor is a Watch when it is
+/// under 40 (otherwise a third Strength may stand), and a stock with under 80% coverage says so.
+fn reasons(model: &Model, sector: &str, coverage: f64, get: impl Fn(usize) -> Cell) -> Vec<String> {
+    let mut have: Vec<(usize, f64, f64, Peers, Standing)> = (0..model.factors.len())
         .filter(|fi| model.factors[*fi].effective_weight > 0.0)
         .filter_map(|fi| match get(fi) {
-            (Some(v), Some(p), Some(peers)) => Some((fi, v, p, peers)),
+            (Some(v), Some(p), Some(peers), Some(st)) => Some((fi, v, p, peers, st)),
             _ => None,
         })
         .collect();
     // Strongest first; ties by model order so the text is reproducible.
     have.sort_by(|a, b| b.2.total_cmp(&a.2).then(a.0.cmp(&b.0)));
-    let phrase = |prefix: &str, &(fi, v, p, peers): &(usize, f64, f64, Peers)| {
+    let phrase = |prefix: &str, &(fi, v, p, peers, st): &(usize, f64, f64, Peers, Standing)| {
         let def = model.factors[fi].def;
         let mut s = String::with_capacity(96);
         s.push_str(prefix);
@@ -400,20 +490,28 @@ fn reasons(model: &Model, sector: &str, get: impl Fn(usize) -> (Option<f64>, Opt
         s.push_str(def.label);
         s.push(' ');
         write_value(&mut s, def.unit, v);
-        if p >= 50.0 {
-            s.push_str(" (top ");
-            write_fixed(&mut s, (100.0 - p).max(1.0), 0);
+        s.push_str(" (");
+        if st.of < FEW_PEERS {
+            s.push_str(&ordinal(st.from_top));
+            s.push_str(" of ");
+            s.push_str(&st.of.to_string());
+        } else if p >= 50.0 {
+            // The share of peers at or above this place: 1st of 34 is the top 3%, not 1%.
+            s.push_str("top ");
+            write_fixed(&mut s, (st.from_top as f64 * 100.0 / st.of as f64).ceil(), 0);
+            s.push('%');
         } else {
-            s.push_str(" (bottom ");
-            write_fixed(&mut s, p.max(1.0), 0);
+            s.push_str("bottom ");
+            write_fixed(&mut s, (st.from_bottom as f64 * 100.0 / st.of as f64).ceil(), 0);
+            s.push('%');
         }
         match peers {
             Peers::Sector => {
-                s.push_str("% in ");
+                s.push_str(" in ");
                 s.push_str(sector);
                 s.push(')');
             }
-            Peers::Universe => s.push_str("% in the universe)"),
+            Peers::Universe => s.push_str(" in the universe)"),
         }
         s
     };
@@ -425,6 +523,13 @@ fn reasons(model: &Model, sector: &str, get: impl Fn(usize) -> (Option<f64>, Opt
     }
     if out.is_empty() {
         out.push("No factor stands out; ranked on a broad middle-of-the-pack profile".to_string());
+    }
+    if coverage + 1e-9 < LOW_COVERAGE {
+        let missing: Vec<&str> = (0..model.factors.len())
+            .filter(|fi| model.factors[*fi].effective_weight > 0.0 && get(*fi).1.is_none())
+            .map(|fi| model.factors[fi].def.label)
+            .collect();
+        out.push(format!("Low coverage: data for {:.0}% of the model's weight (missing: {})", coverage * 100.0, missing.join(", ")));
     }
     out
 }
@@ -455,12 +560,12 @@ mod tests {
     fn percentiles_with_ties() {
         let mut v = vec![(0, 3.0), (1, 1.0), (2, 3.0), (3, 2.0)];
         let mut out = vec![None; 4];
-        percentiles(&mut v, &mut out);
+        percentiles(&mut v, &mut out, &mut [None; 4]);
         let got: Vec<f64> = out.iter().map(|p| round2(p.unwrap())).collect();
         assert_eq!(got, vec![83.33, 0.0, 83.33, 33.33]);
         let mut one = vec![(0, 7.0)];
         let mut out1 = vec![None];
-        percentiles(&mut one, &mut out1);
+        percentiles(&mut one, &mut out1, &mut [None]);
         assert_eq!(out1, vec![Some(50.0)]);
     }
 
@@ -494,7 +599,13 @@ mod tests {
         let r = rank(&m, &[cand("AAA", "Tech", 0.3, 0.3), thin]);
         assert_eq!(r.ranked.len(), 1);
         assert_eq!(r.unranked[0].symbol.as_str(), "THIN");
-        assert!(r.unranked[0].reason.contains("missing: roe, profit_margin"), "{}", r.unranked[0].reason);
+        assert!(
+            r.unranked[0]
+                .reason
+                .contains("missing: roe (ReturnOnEquityTTM not in the reply), profit_margin (ProfitMargin not in the reply)"),
+            "{}",
+            r.unranked[0].reason
+        );
     }
 
     #[test]
@@ -558,7 +669,11 @@ mod tests {
         let m2 = Model { min_coverage: 0.3, ..m };
         let r = rank(&m2, &universe);
         let top = &r.ranked[0];
-        assert!(top.reasons.len() >= 2 && top.reasons.len() <= 3, "{:?}", top.reasons);
+        let (coverage_note, core): (Vec<&String>, Vec<&String>) = top.reasons.iter().partition(|r| r.starts_with("Low coverage"));
+        assert!(core.len() >= 2 && core.len() <= 3, "{:?}", top.reasons);
+        // 4 of the 14 factors have data: the reasons say so.
+        assert_eq!(coverage_note.len(), 1, "{:?}", top.reasons);
+        assert!(coverage_note[0].contains("missing: EBITDA/EV, Sales/price"), "{:?}", coverage_note);
         assert!(top.reasons.iter().any(|s| s.starts_with("Strength:") && s.contains("in Tech")), "{:?}", top.reasons);
         assert!(top.reasons.iter().any(|s| s.starts_with("Watch: Revenue growth")), "{:?}", top.reasons);
     }

@@ -1,55 +1,78 @@
-//! UTC calendar arithmetic (days from civil, after Howard Hinnant), run ids and
-//! RFC 3339 stamps, without a date-time dependency.
+//! UTC dates and stamps: run ids, RFC 3339 stamps, day counts. Calendar arithmetic and
+//! parsing are jiff's, so an impossible date (`2026-02-30`) is an error, never a day count,
+//! and a schedule time with an offset is converted exactly.
 
-/// (year, month, day) of a day count since 1970-01-01.
-pub fn civil_from_days(z: i64) -> (i64, u32, u32) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let y = yoe + era * 400;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    (if m <= 2 { y + 1 } else { y }, m, d)
+use jiff::civil::Date;
+use jiff::tz::TimeZone;
+use jiff::Timestamp;
+
+const DAY: i64 = 86_400;
+
+/// The UTC date of a unix time. Unix times outside jiff's range (years -9999..=9999) cannot
+/// come from a clock or a parsed date; they are clamped to its bounds.
+fn utc_date(unix: i64) -> Date {
+    let ts = Timestamp::from_second(unix).unwrap_or(if unix < 0 { Timestamp::MIN } else { Timestamp::MAX });
+    ts.to_zoned_datetime(TimeZone::UTC).date()
 }
 
-/// Day count since 1970-01-01 of a civil date.
+/// (year, month, day) of a day count since 1970-01-01.
+pub fn civil_from_days(days: i64) -> (i64, u32, u32) {
+    let d = utc_date(days.saturating_mul(DAY));
+    (d.year() as i64, d.month() as u32, d.day() as u32)
+}
+
+/// Day count since 1970-01-01 of a civil date; `None` when there is no such date.
+pub fn checked_days_from_civil(y: i64, m: u32, d: u32) -> Option<i64> {
+    let date = Date::new(i16::try_from(y).ok()?, i8::try_from(m).ok()?, i8::try_from(d).ok()?).ok()?;
+    days_of(date)
+}
+
+fn days_of(date: Date) -> Option<i64> {
+    Some(date.to_zoned_datetime(TimeZone::UTC).ok()?.timestamp().as_second().div_euclid(DAY))
+}
+
+/// Day count since 1970-01-01 of a civil date the caller knows exists (a quarter end, a
+/// test's fixed day).
+///
+/// # Panics
+/// On a date that does not exist: that is a bug in the caller, not input.
 pub fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y.rem_euclid(400);
-    let mp = if m > 2 { m - 3 } else { m + 9 } as i64;
-    let doy = (153 * mp + 2) / 5 + d as i64 - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
+    checked_days_from_civil(y, m, d).unwrap_or_else(|| panic!("no such date: {y:04}-{m:02}-{d:02}"))
 }
 
 /// `2026-11-28`
 pub fn date(unix: i64) -> String {
-    let (y, m, d) = civil_from_days(unix.div_euclid(86_400));
-    format!("{y:04}-{m:02}-{d:02}")
+    utc_date(unix).strftime("%Y-%m-%d").to_string()
+}
+
+/// `13:05:09` of a unix time, UTC.
+fn clock(unix: i64) -> (i64, i64, i64) {
+    let secs = unix.rem_euclid(DAY);
+    (secs / 3600, secs / 60 % 60, secs % 60)
 }
 
 /// `2026-11-28T13:05:09Z`
 pub fn rfc3339(unix: i64) -> String {
-    let secs = unix.rem_euclid(86_400);
-    format!("{}T{:02}:{:02}:{:02}Z", date(unix), secs / 3600, secs / 60 % 60, secs % 60)
+    let (h, m, s) = clock(unix);
+    format!("{}T{h:02}:{m:02}:{s:02}Z", date(unix))
 }
 
 /// `20261128T1305Z`, the time part of a run id.
 pub fn compact_minute(unix: i64) -> String {
-    let (y, m, d) = civil_from_days(unix.div_euclid(86_400));
-    let secs = unix.rem_euclid(86_400);
-    format!("{y:04}{m:02}{d:02}T{:02}{:02}Z", secs / 3600, secs / 60 % 60)
+    let (h, m, _) = clock(unix);
+    format!("{}T{h:02}{m:02}Z", utc_date(unix).strftime("%Y%m%d"))
 }
 
 /// `20261128T110509Z`: sorts as time does.
 pub fn compact_second(unix: i64) -> String {
-    let (y, m, d) = civil_from_days(unix.div_euclid(86_400));
-    let secs = unix.rem_euclid(86_400);
-    format!("{y:04}{m:02}{d:02}T{:02}{:02}{:02}Z", secs / 3600, secs / 60 % 60, secs % 60)
+    let (h, m, s) = clock(unix);
+    format!("{}T{h:02}{m:02}{s:02}Z", utc_date(unix).strftime("%Y%m%d"))
+}
+
+/// `Sat, 28 Nov 2026 13:05:09 +0000`, the email `Date:` header.
+pub fn rfc5322(unix: i64) -> String {
+    let ts = Timestamp::from_second(unix).unwrap_or(if unix < 0 { Timestamp::MIN } else { Timestamp::MAX });
+    ts.to_zoned_datetime(TimeZone::UTC).strftime("%a, %d %b %Y %H:%M:%S +0000").to_string()
 }
 
 /// A run id for an ad-hoc run: `YYYYMMDDTHHMMZ-xxxxxx`.
@@ -57,32 +80,23 @@ pub fn run_id(unix: i64, random: u32) -> String {
     format!("{}-{:06x}", compact_minute(unix), random & 0xff_ffff)
 }
 
-/// Parses `YYYY-MM-DD` (and ignores any time part after it) to a day count.
+/// Parses a date, exactly `YYYY-MM-DD`, to a day count. `2026-02-30`, `2026-13-01` and
+/// anything around the date are refused.
 pub fn parse_date_days(s: &str) -> Option<i64> {
-    let s = s.get(..10)?;
-    let mut parts = s.split('-');
-    let y: i64 = parts.next()?.parse().ok()?;
-    let m: u32 = parts.next()?.parse().ok()?;
-    let d: u32 = parts.next()?.parse().ok()?;
-    if !(1..=12).contains(&m) || !(1..=31).contains(&d) {
+    let b = s.as_bytes();
+    // jiff also reads other ISO 8601 forms; a command line or a calendar gives exactly this one.
+    let shape = b.len() == 10 && b[4] == b'-' && b[7] == b'-' && b.iter().enumerate().all(|(i, c)| i == 4 || i == 7 || c.is_ascii_digit());
+    if !shape {
         return None;
     }
-    Some(days_from_civil(y, m, d))
+    days_of(s.parse::<Date>().ok()?)
 }
 
-/// Parses an RFC 3339 UTC stamp such as EventBridge's `2026-11-30T13:00:00Z`.
+/// Parses an RFC 3339 time such as EventBridge's `2026-11-30T13:00:00Z` to a unix time. An
+/// offset (`2026-11-30T14:00:00+01:00`) is applied exactly; a time without one, or an
+/// impossible date or time, is refused.
 pub fn parse_rfc3339(s: &str) -> Option<i64> {
-    let days = parse_date_days(s)?;
-    let t = s.get(11..19)?;
-    if s.as_bytes().get(10) != Some(&b'T') {
-        return None;
-    }
-    let mut hms = t.split(':').map(|p| p.parse::<i64>().ok());
-    let (h, mi, se) = (hms.next()??, hms.next()??, hms.next()??);
-    if h > 23 || mi > 59 || se > 60 {
-        return None;
-    }
-    Some(days * 86_400 + h * 3600 + mi * 60 + se)
+    s.trim().parse::<Timestamp>().ok().map(|t| t.as_second())
 }
 
 #[cfg(test)]
@@ -98,6 +112,8 @@ mod tests {
         assert_eq!(compact_minute(1_795_863_909), "20261128T1105Z");
         assert_eq!(compact_second(1_795_863_909), "20261128T110509Z");
         assert_eq!(run_id(1_795_863_909, 0xabcdef12), "20261128T1105Z-cdef12");
+        assert_eq!(date(-1), "1969-12-31");
+        assert_eq!(rfc5322(1_795_863_909), "Sat, 28 Nov 2026 11:05:09 +0000");
     }
 
     #[test]
@@ -106,5 +122,27 @@ mod tests {
         assert_eq!(parse_rfc3339("2026-13-28T11:05:09Z"), None);
         assert_eq!(parse_rfc3339("garbage"), None);
         assert_eq!(parse_date_days("2024-12-31"), Some(days_from_civil(2024, 12, 31)));
+    }
+
+    #[test]
+    fn impossible_dates_are_refused() {
+        for bad in
+            ["2026-02-30", "2025-02-29", "2026-04-31", "2026-00-10", "2026-13-01", "2026-1-05", "2026-01-05T00:00:00Z", " 2026-01-05", ""]
+        {
+            assert_eq!(parse_date_days(bad), None, "{bad:?}");
+        }
+        assert_eq!(parse_date_days("2024-02-29"), Some(days_from_civil(2024, 2, 29)));
+        assert_eq!(checked_days_from_civil(2026, 2, 30), None);
+        assert_eq!(parse_rfc3339("2026-02-30T13:00:00Z"), None);
+        assert_eq!(parse_rfc3339("2026-11-30T25:00:00Z"), None);
+    }
+
+    #[test]
+    fn offsets_are_applied_exactly() {
+        let utc = parse_rfc3339("2026-11-30T13:00:00Z").unwrap();
+        assert_eq!(parse_rfc3339("2026-11-30T14:00:00+01:00"), Some(utc));
+        assert_eq!(parse_rfc3339("2026-11-30T08:00:00-05:00"), Some(utc));
+        // Without an offset the instant is unknown.
+        assert_eq!(parse_rfc3339("2026-11-30T13:00:00"), None);
     }
 }

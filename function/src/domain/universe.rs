@@ -16,7 +16,8 @@ pub const SP500_CSV: &str = include_str!("../../data/sp500.csv");
 pub struct Member {
     pub symbol: Symbol,
     pub name: String,
-    /// GICS sector, as the index provider spells it ("Information Technology").
+    /// GICS sector, as the index provider spells it ("Information Technology"); empty when
+    /// the file has none (scoring then maps one from the reply, see `sectors`).
     pub sector: String,
     /// SEC CIK when known: share classes of one company share it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -70,7 +71,7 @@ impl UniverseIssues {
             out.push(format!("row {row}: duplicate of {s}; skipped"));
         }
         for s in &self.missing_sector {
-            out.push(format!("{s}: no sector; scored against the whole universe only"));
+            out.push(format!("{s}: no sector; mapped from the Alpha Vantage reply, else scored against the whole universe"));
         }
         out
     }
@@ -91,8 +92,8 @@ const NAME_COLS: &[&str] = &["security", "company", "name"];
 const SECTOR_COLS: &[&str] = &["gics sector", "sector"];
 const CIK_COLS: &[&str] = &["cik"];
 
-/// The sector given to members whose file row has none.
-pub const UNKNOWN_SECTOR: &str = "Unknown";
+/// The sector of members whose file row has none: empty, never a peer group of its own.
+pub const UNKNOWN_SECTOR: &str = "";
 
 impl Universe {
     pub fn sp500() -> Universe {
@@ -181,7 +182,8 @@ impl Universe {
     }
 
     /// Restricts to `symbols` (in the order given). Symbols the universe does not know are
-    /// kept with an unknown sector and their own ticker as name: the data may still name them.
+    /// kept with no sector and their own ticker as name: the data may still name them, and
+    /// scoring maps their sector from the reply.
     pub fn select(&self, symbols: &[Symbol]) -> Universe {
         let by_symbol: HashMap<&Symbol, &Member> = self.members.iter().map(|m| (&m.symbol, m)).collect();
         let members = symbols

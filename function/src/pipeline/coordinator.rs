@@ -15,7 +15,7 @@ use crate::domain::outcome::{ApiStats, FetchError};
 use crate::domain::plan::{plan, Plan, PlanInputs, PriceSource};
 use crate::domain::report::{self, DataSource, Fetched, ReportInputs};
 use crate::domain::state::{keys, ChunkResult, Done, Lock, Manifest, StoredCandidate};
-use crate::domain::universe::{Member, Universe, UNKNOWN_SECTOR};
+use crate::domain::universe::{Member, Universe};
 use crate::domain::{time, Symbol};
 use crate::ports::{Clock, Invoker, Mailer, MarketData, Metrics, NoProgress, ObjectStore, StoreError};
 use serde_json::{json, Value};
@@ -136,7 +136,7 @@ where
                 if let (Some(syms), Some(sectors)) = (&r.symbols, &r.sectors) {
                     for (s, sector) in syms.iter().zip(sectors) {
                         if let (Ok(sym), false) = (Symbol::parse(s), sector.trim().is_empty()) {
-                            if let Some(m) = u.members.iter_mut().find(|m| m.symbol == sym && m.sector == UNKNOWN_SECTOR) {
+                            if let Some(m) = u.members.iter_mut().find(|m| m.symbol == sym && m.sector.is_empty()) {
                                 m.sector = sector.trim().to_string();
                             }
                         }

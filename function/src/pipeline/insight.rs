@@ -129,7 +129,9 @@ pub async fn add_commentary(report: &mut RunReport, commentator: &dyn Commentato
     if report.picks.is_empty() {
         return;
     }
-    let prompt = commentary::prompt(&report.picks);
+    let mut prompt = commentary::prompt(&report.picks);
+    // A pick's commentary may name its own company only: any other ranked company is foreign.
+    prompt.forbid_companies(report.ranking.iter().map(|p| (&p.symbol, p.name.as_str())));
     let model = commentator.model();
     let fallback = |why: String| CommentarySource::rules(format!("rule-based reasons: {why}"));
     report.commentary = match commentator.complete(&prompt).await {
@@ -143,7 +145,10 @@ pub async fn add_commentary(report: &mut RunReport, commentator: &dyn Commentato
                 tracing::warn!(error = %e, "LLM reply rejected; rule-based reasons stand");
                 fallback(format!("LLM reply rejected ({e})"))
             }
-            Ok(v) if v.notes.is_empty() => fallback(format!("no LLM commentary passed validation ({} parts removed)", v.dropped.len())),
+            Ok(v) if v.notes.is_empty() => CommentarySource {
+                removed: v.dropped.clone(),
+                ..fallback(format!("no LLM commentary passed validation ({} removed; listed in results.json)", v.dropped.len()))
+            },
             Ok(v) => {
                 for d in &v.dropped {
                     tracing::info!(removed = %d, "LLM commentary: removed in validation");
@@ -152,18 +157,17 @@ pub async fn add_commentary(report: &mut RunReport, commentator: &dyn Commentato
                 for p in &mut report.picks {
                     p.commentary = v.notes.get(&p.symbol).cloned();
                 }
-                let removed = if v.dropped.is_empty() {
-                    String::new()
-                } else {
-                    format!("; validation removed {}: {}", v.dropped.len(), v.dropped.join("; "))
+                let others = v.dropped.len() - v.sentences_removed;
+                let removed = match (v.sentences_removed, others) {
+                    (0, 0) => String::new(),
+                    (s, 0) => format!("; {s} sentences removed"),
+                    (s, o) => format!("; {s} sentences and {o} other parts removed"),
                 };
                 CommentarySource {
                     source: "llm".into(),
                     model,
-                    note: format!(
-                        "LLM commentary for {n} of {} picks, checked against the data (symbols and every number){removed}",
-                        report.picks.len()
-                    ),
+                    note: format!("commentary for {n} of {} picks{removed}", report.picks.len()),
+                    removed: v.dropped.clone(),
                 }
             }
         },

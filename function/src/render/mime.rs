@@ -46,19 +46,7 @@ fn b64_lines(data: &[u8]) -> String {
 
 /// `Sat, 28 Nov 2026 13:05:09 +0000`
 pub fn rfc5322_date(unix: i64) -> String {
-    const DAYS: [&str; 7] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"];
-    const MONTHS: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
-    let days = unix.div_euclid(86_400);
-    let (y, m, d) = crate::domain::time::civil_from_days(days);
-    let secs = unix.rem_euclid(86_400);
-    format!(
-        "{}, {d:02} {} {y:04} {:02}:{:02}:{:02} +0000",
-        DAYS[days.rem_euclid(7) as usize],
-        MONTHS[m as usize - 1],
-        secs / 3600,
-        secs / 60 % 60,
-        secs % 60
-    )
+    crate::domain::time::rfc5322(unix)
 }
 
 pub fn build(m: &Message<'_>) -> Vec<u8> {

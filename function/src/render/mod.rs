@@ -22,7 +22,7 @@ pub fn data_line(r: &RunReport) -> String {
         crate::domain::report::DataSource::Fixtures => "recorded Alpha Vantage replies (fixtures)",
     };
     let quarter = r.data_date.latest_quarter.as_deref().map(|q| format!(", latest reported quarter {q}")).unwrap_or_default();
-    format!(
+    let mut line = format!(
         "Data: {source}, fetched {}{quarter}. Coverage: {} of {} symbols scored ({:.1}%). Model {} ({}).",
         r.data_date.fetched,
         r.coverage.scored,
@@ -30,14 +30,45 @@ pub fn data_line(r: &RunReport) -> String {
         r.coverage.ratio * 100.0,
         r.model.name,
         r.model.hash
-    )
+    );
+    line.push_str(&peer_line(r));
+    line
+}
+
+/// Which ranked stocks were not in the universe file, and what they were ranked against:
+/// " Peers: 11 symbols not in the universe file take a GICS sector mapped from Alpha
+/// Vantage's industry (ATAI, ...); 2 are ranked against the whole universe (X, Y)."
+pub fn peer_line(r: &RunReport) -> String {
+    use crate::domain::sectors::SectorSource;
+    let list = |want: fn(&SectorSource) -> bool| -> Vec<&str> {
+        r.ranking.iter().filter(|p| want(&p.sector_source)).map(|p| p.symbol.as_str()).collect()
+    };
+    let mapped = list(|s| matches!(s, SectorSource::AlphaVantage { .. }));
+    let none = list(|s| *s == SectorSource::None);
+    let short = |v: &[&str]| if v.len() > 8 { format!("{}, ...", v[..8].join(", ")) } else { v.join(", ") };
+    let mut parts = Vec::new();
+    if !mapped.is_empty() {
+        parts.push(format!(
+            "{} not in the universe file take a GICS sector mapped from Alpha Vantage's industry ({})",
+            mapped.len(),
+            short(&mapped)
+        ));
+    }
+    if !none.is_empty() {
+        parts.push(format!("{} with no sector are ranked against the whole universe ({})", none.len(), short(&none)));
+    }
+    if parts.is_empty() {
+        String::new()
+    } else {
+        format!(" Peers: {}.", parts.join("; "))
+    }
 }
 
 /// Which source the picks' commentary came from, and why.
 pub fn commentary_line(r: &RunReport) -> String {
     match (r.commentary.source.as_str(), &r.commentary.model) {
-        ("llm", Some(m)) => format!("Commentary: {} ({m}). The reasons listed below each are rule-based.", r.commentary.note),
-        ("llm", None) => format!("Commentary: {}. The reasons listed below each are rule-based.", r.commentary.note),
+        ("llm", Some(m)) => format!("LLM {} ({m}). The reasons listed below each are rule-based.", r.commentary.note),
+        ("llm", None) => format!("LLM {}. The reasons listed below each are rule-based.", r.commentary.note),
         _ => format!("Reasons: {}.", r.commentary.note),
     }
 }

@@ -124,13 +124,13 @@ fn list_or_none(v: &[String]) -> String {
 
 /// `stockpicks explain`: why a stock got its rank.
 pub fn explain(r: &RunReport, symbol: &Symbol) -> Result<String, String> {
-    let (stock, of, parts) = match r.explain(symbol) {
-        Explanation::Ranked { stock, of, parts } => (stock, of, parts),
+    let (stock, of, parts, total) = match r.explain(symbol) {
+        Explanation::Ranked { stock, of, parts, total } => (stock, of, parts, total),
         Explanation::Unranked { reason } => return Err(format!("{symbol} was not ranked in run {}: {reason}", r.run_id)),
         Explanation::NotInRun => return Err(format!("{symbol} is not in run {} ({} symbols)", r.run_id, r.universe_size)),
     };
     let mut out = String::new();
-    let _ = writeln!(out, "{} - {} ({})", stock.symbol, stock.name, stock.sector);
+    let _ = writeln!(out, "{} - {} ({}; {})", stock.symbol, stock.name, stock.sector, stock.sector_source.describe());
     let _ = writeln!(
         out,
         "Rank {} of {} in run {} - score {:.2} of 100 - data for {:.0}% of the model's weight",
@@ -138,7 +138,7 @@ pub fn explain(r: &RunReport, symbol: &Symbol) -> Result<String, String> {
         of,
         r.run_id,
         stock.score,
-        stock.coverage * 100.0
+        (stock.coverage * 100.0).round()
     );
     let _ = writeln!(
         out,
@@ -160,7 +160,8 @@ pub fn explain(r: &RunReport, symbol: &Symbol) -> Result<String, String> {
             Some(Peers::Universe) => "universe",
             None => "-",
         };
-        let pct = p.percentile.map_or("-".to_string(), |x| format!("{x:.1}"));
+        // Percentiles are stored to 2 decimals and shown so: no second rounding.
+        let pct = p.percentile.map_or("-".to_string(), |x| format!("{x:.2}"));
         let _ = writeln!(
             out,
             "{:<22} {:<9} {:>10} {:>10} {:<8} {:>6.1}% {:>7.1}% {:>8.2}",
@@ -174,7 +175,6 @@ pub fn explain(r: &RunReport, symbol: &Symbol) -> Result<String, String> {
             p.contribution
         );
     }
-    let total: f64 = parts.iter().map(|p| p.contribution).sum();
     match (stock.llm_score, &r.llm_scoring) {
         (Some(llm), Some(l)) if l.applied => {
             let _ = writeln!(out, "{:<22} {:>66.2}  (the data's score)", "total", total);
@@ -189,7 +189,7 @@ pub fn explain(r: &RunReport, symbol: &Symbol) -> Result<String, String> {
             );
         }
         _ => {
-            let _ = writeln!(out, "{:<22} {:>66.2}  (= score {:.2}, to rounding)", "total", total, stock.score);
+            let _ = writeln!(out, "{:<22} {:>66.2}  (= score {:.2}; the points are rounded for display)", "total", total, stock.score);
         }
     }
     let _ = writeln!(
@@ -207,6 +207,14 @@ pub fn explain(r: &RunReport, symbol: &Symbol) -> Result<String, String> {
     );
     if parts.iter().any(|p| p.percentile.is_none() && p.weight > 0.0) {
         let _ = writeln!(out, "Missing factors add nothing; their weight is spread over the factors of their group with data (and a group without data over the other groups).");
+    }
+    for p in parts.iter().filter(|p| p.percentile.is_none()) {
+        if let Some(why) = stock.factors.get(&p.factor).and_then(|f| f.missing.as_deref()) {
+            let _ = writeln!(out, "{} missing: {why}", p.factor);
+        }
+    }
+    for rej in &stock.rejected {
+        let _ = writeln!(out, "Set aside from the reply: {} {} ({}: {})", rej.field, rej.value, rej.rule, rej.reason);
     }
     for reason in &stock.reasons {
         let _ = writeln!(out, "- {reason}");

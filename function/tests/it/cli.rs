@@ -184,3 +184,14 @@ fn explain_shows_each_factors_part_and_history_carries_over() {
     assert!(o.status.success() && !text(&o.stderr).contains("Since run "));
     assert_eq!(std::fs::read_dir(dir.join("out/history")).unwrap().count(), 2);
 }
+
+#[test]
+fn an_impossible_date_is_refused() {
+    for bad in ["2026-02-30", "2025-02-29", "2026-13-01", "2026-11-30T13:00:00Z"] {
+        let o = stockpicks(&["run", "--symbols", "IBM", "--sim-date", bad, "--no-history", "--no-cache"], &[]);
+        assert_eq!(o.status.code(), Some(2), "--sim-date {bad}: {}", text(&o.stderr));
+        assert!(text(&o.stderr).contains(&format!("--sim-date {bad}: not a calendar date")), "{}", text(&o.stderr));
+    }
+    let o = stockpicks(&["sim", "--port", "0", "--date", "2026-04-31"], &[]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o.stderr));
+}
