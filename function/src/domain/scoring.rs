@@ -264,7 +264,8 @@ fn rank_with_threads(model: &Model, candidates: &[Candidate], threads: usize) ->
     let mut unranked = Vec::new();
     for i in 0..n {
         let r = row(i);
-        let coverage: f64 = model.factors.iter().zip(r).filter(|(_, c)| c.1.is_some()).map(|(f, _)| f.effective_weight).sum();
+        // `+ 0.0`: an empty f64 sum is -0.0, which prints as "-0%".
+        let coverage: f64 = model.factors.iter().zip(r).filter(|(_, c)| c.1.is_some()).map(|(f, _)| f.effective_weight).sum::<f64>() + 0.0;
         if coverage + 1e-9 < model.min_coverage {
             let missing: Vec<&str> = model
                 .factors
@@ -304,6 +305,14 @@ fn rank_with_threads(model: &Model, candidates: &[Candidate], threads: usize) ->
             }
         }
         let composite = if w > 0.0 { sum / w } else { 0.0 };
+        if !composite.is_finite() || groups.iter().flatten().any(|g| !g.is_finite()) {
+            // Never ranked by an `inf` or NaN (which would sort by symbol instead).
+            unranked.push(Unranked {
+                symbol: cands[i].member.symbol.clone(),
+                reason: "the composite score is not a finite number (check the model's weights)".into(),
+            });
+            continue;
+        }
         scored.push(Scored { i, composite: round2(composite), coverage, groups });
     }
 
