@@ -346,7 +346,11 @@ fn a_universe_file_with_control_characters_is_cleaned_where_it_is_read() {
         "Symbol,Security,GICS Sector\nAAPL,\"Apple\u{1b}]0;pwned\u{7}\u{202e}\",Information Technology\nKO,\"Coca\r\nCola\",Consumer Staples\nPEP,PepsiCo,Consumer\u{0} Staples\n",
     )
     .unwrap();
-    let o = stockpicks_in(&dir, &["run", "--universe", u.to_str().unwrap(), "--out", "out/r", "--no-history", "--no-cache"], &[]);
+    let o = stockpicks_in(
+        &dir,
+        &["run", "--sim-date", "2026-11-02", "--universe", u.to_str().unwrap(), "--out", "out/r", "--no-history", "--no-cache"],
+        &[],
+    );
     assert!(o.status.success(), "{}", text(&o.stderr));
     for f in files_under(&dir.join("out/r")) {
         let body = text(&std::fs::read(&f).unwrap());
@@ -365,7 +369,11 @@ fn a_universe_file_with_control_characters_is_cleaned_where_it_is_read() {
 #[test]
 fn explain_cleans_a_crafted_results_file() {
     let dir = tempdir("hostile-explain");
-    let o = stockpicks_in(&dir, &["run", "--symbols", "AAPL,KO,PEP", "--out", "out/r", "--no-history", "--no-cache"], &[]);
+    let o = stockpicks_in(
+        &dir,
+        &["run", "--sim-date", "2026-11-02", "--symbols", "AAPL,KO,PEP", "--out", "out/r", "--no-history", "--no-cache"],
+        &[],
+    );
     assert!(o.status.success(), "{}", text(&o.stderr));
     let path = dir.join("out/r/results.json");
     let mut v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
@@ -389,7 +397,8 @@ fn explain_cleans_a_crafted_results_file() {
 fn a_dangerous_unsubscribe_url_is_refused_at_start() {
     for bad in ["javascript:alert(1)", "http://example.com/u", "https://example.com/u>, <mailto:evil@example.com>"] {
         let dir = tempdir("hostile-unsub");
-        let o = stockpicks_in(&dir, &["run", "--symbols", "AAPL", "--out", "out/r"], &[("UNSUBSCRIBE_URL", bad)]);
+        let o =
+            stockpicks_in(&dir, &["run", "--sim-date", "2026-11-02", "--symbols", "AAPL", "--out", "out/r"], &[("UNSUBSCRIBE_URL", bad)]);
         assert_eq!(o.status.code(), Some(2), "{bad}: {}", text(&o.stderr));
         assert!(text(&o.stderr).contains("UNSUBSCRIBE_URL"), "{}", text(&o.stderr));
         assert!(!dir.join("out").exists(), "nothing fetched or written for {bad}");
@@ -403,17 +412,26 @@ fn a_dangerous_unsubscribe_url_is_refused_at_start() {
 fn a_used_out_directory_is_refused_and_keeps_its_run() {
     let dir = tempdir("hostile-reuse");
     let env = [("EMAIL_RECIPIENT", "a@example.com,b@example.com,c@example.com")];
-    let o = stockpicks_in(&dir, &["run", "--symbols", "AAPL,KO,PEP", "--out", "out/r", "--no-history", "--no-cache"], &env);
+    let o = stockpicks_in(
+        &dir,
+        &["run", "--sim-date", "2026-11-02", "--symbols", "AAPL,KO,PEP", "--out", "out/r", "--no-history", "--no-cache"],
+        &env,
+    );
     assert!(o.status.success(), "{}", text(&o.stderr));
     assert!(dir.join("out/r/email-3.eml").exists());
     let before = std::fs::read(dir.join("out/r/results.json")).unwrap();
-    let o = stockpicks_in(&dir, &["run", "--symbols", "AAPL", "--out", "out/r", "--no-history", "--no-cache"], &[]);
+    let o =
+        stockpicks_in(&dir, &["run", "--sim-date", "2026-11-02", "--symbols", "AAPL", "--out", "out/r", "--no-history", "--no-cache"], &[]);
     assert_eq!(o.status.code(), Some(2), "{}", text(&o.stderr));
     assert!(text(&o.stderr).contains("not an empty directory"), "{}", text(&o.stderr));
     assert_eq!(std::fs::read(dir.join("out/r/results.json")).unwrap(), before, "the earlier run is untouched");
     // An empty directory is fine.
     std::fs::create_dir_all(dir.join("out/empty")).unwrap();
-    let o = stockpicks_in(&dir, &["run", "--symbols", "AAPL", "--out", "out/empty", "--no-history", "--no-cache"], &[]);
+    let o = stockpicks_in(
+        &dir,
+        &["run", "--sim-date", "2026-11-02", "--symbols", "AAPL", "--out", "out/empty", "--no-history", "--no-cache"],
+        &[],
+    );
     assert!(o.status.success(), "{}", text(&o.stderr));
     assert!(dir.join("out/empty/results.json").exists() && !dir.join("out/empty/email-2.eml").exists());
     let leftovers: Vec<_> = files_under(&dir).into_iter().filter(|p| p.to_string_lossy().contains(".partial-")).collect();
@@ -438,9 +456,10 @@ fn run_with_file_limit(dir: &Path, blocks_of_512: u32, args: &str) -> std::proce
 #[test]
 fn a_full_disk_leaves_no_temporary_files_and_no_half_published_run() {
     let dir = tempdir("hostile-full");
-    // 40 symbols: results.json is tens of KB, a cache entry about 2 KB, the limit 8 KB.
+    // 40 symbols: results.json is tens of KB, a cache entry about 2 KB, the limit 512 bytes
+    // (or 1 KB, by the shell's unit): every cache entry's write fails, and the history's.
     let syms: Vec<String> = stockpicks::domain::universe::Universe::sp500().symbols().iter().take(40).map(|s| s.to_string()).collect();
-    let o = run_with_file_limit(&dir, 16, &format!("run --symbols {} --out out/r", syms.join(",")));
+    let o = run_with_file_limit(&dir, 1, &format!("run --symbols {} --out out/r --sim-date 2026-11-02", syms.join(",")));
     assert!(!o.status.success(), "the run cannot have been written: {}", text(&o.stderr));
     let stderr = text(&o.stderr);
     assert!(stderr.contains("storage error") || stderr.contains("File too large"), "{stderr}");
@@ -453,6 +472,7 @@ fn a_full_disk_leaves_no_temporary_files_and_no_half_published_run() {
     let partial_dirs: Vec<_> =
         std::fs::read_dir(dir.join("out")).unwrap().flatten().filter(|e| e.file_name().to_string_lossy().contains(".partial-")).collect();
     assert!(partial_dirs.is_empty());
+    assert_eq!(std::fs::read_dir(dir.join("out/history")).unwrap().count(), 0, "no history record of an unpublished run");
 }
 
 // ---------------------------------------------------------------------------------------
@@ -486,13 +506,13 @@ fn a_second_run_on_the_same_history_is_refused_while_the_first_holds_the_lock() 
     let held = std::fs::OpenOptions::new().create(true).truncate(false).write(true).open(dir.join("out/.history.lock")).unwrap();
     // SAFETY: flock on a descriptor this test owns.
     assert_eq!(unsafe { libc::flock(held.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) }, 0);
-    let o = stockpicks_in(&dir, &["run", "--symbols", "AAPL", "--out", "out/r"], &[]);
+    let o = stockpicks_in(&dir, &["run", "--sim-date", "2026-11-02", "--symbols", "AAPL", "--out", "out/r"], &[]);
     assert_eq!(o.status.code(), Some(4), "{}", text(&o.stderr));
     assert!(text(&o.stderr).contains("another stockpicks run"), "{}", text(&o.stderr));
     assert!(!dir.join("out/r").exists());
     assert_eq!(std::fs::read_dir(dir.join("out/history")).unwrap().count(), 0, "nothing entered history");
     drop(held);
-    let o = stockpicks_in(&dir, &["run", "--symbols", "AAPL", "--out", "out/r"], &[]);
+    let o = stockpicks_in(&dir, &["run", "--sim-date", "2026-11-02", "--symbols", "AAPL", "--out", "out/r"], &[]);
     assert!(o.status.success(), "the lock is free again: {}", text(&o.stderr));
 }
 
@@ -542,7 +562,7 @@ fn a_run_under_the_coverage_gate_exits_3() {
     let pep =
         results["unranked"].as_array().unwrap().iter().find(|u| u["symbol"] == "PEP").unwrap()["reason"].as_str().unwrap().to_string();
     assert!(pep.starts_with("data for 0% of the model's weight"), "{pep}");
-    let o = stockpicks_in(&dir, &["run", "--symbols", "AAPL,MSFT,JPM", "--out", "out/r2"], &[]);
+    let o = stockpicks_in(&dir, &["run", "--sim-date", "2026-11-02", "--symbols", "AAPL,MSFT,JPM", "--out", "out/r2"], &[]);
     assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
 }
 
@@ -614,14 +634,22 @@ fn a_bad_ticker_given_thousands_of_times_is_reported_once() {
     let dir = tempdir("hostile-dedupe");
     let mut list = vec!["<b>"; 5000];
     list.push("AAPL");
-    let o = stockpicks_in(&dir, &["run", "--symbols", &list.join(","), "--out", "out/r", "--no-history", "--no-cache"], &[]);
+    let o = stockpicks_in(
+        &dir,
+        &["run", "--sim-date", "2026-11-02", "--symbols", &list.join(","), "--out", "out/r", "--no-history", "--no-cache"],
+        &[],
+    );
     assert!(o.status.success(), "{}", text(&o.stderr));
     assert_eq!(text(&o.stderr).matches("\"<b>\"").count(), 1, "{}", text(&o.stderr));
     let results: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(dir.join("out/r/results.json")).unwrap()).unwrap();
     assert_eq!(results["warnings"].as_array().unwrap().len(), 1);
     // Many distinct bad tickers: the list is capped, the rest counted.
     let many: Vec<String> = (0..1000).map(|i| format!("BAD_{i}")).chain(["AAPL".to_string()]).collect();
-    let o = stockpicks_in(&dir, &["run", "--symbols", &many.join(","), "--out", "out/r2", "--no-history", "--no-cache"], &[]);
+    let o = stockpicks_in(
+        &dir,
+        &["run", "--sim-date", "2026-11-02", "--symbols", &many.join(","), "--out", "out/r2", "--no-history", "--no-cache"],
+        &[],
+    );
     assert!(o.status.success(), "{}", text(&o.stderr));
     assert!(text(&o.stderr).contains("and 800 more warnings"), "{}", text(&o.stderr));
 }
@@ -631,16 +659,16 @@ fn a_model_group_without_factors_is_refused() {
     let dir = tempdir("hostile-model");
     let model = dir.join("m.toml");
     std::fs::write(&model, "name='m'\n[groups]\nv=1\nghost=1\n[[factors]]\nname='roe'\ngroup='v'\n").unwrap();
-    let o = stockpicks_in(&dir, &["run", "--symbols", "AAPL", "--model", model.to_str().unwrap()], &[]);
+    let o = stockpicks_in(&dir, &["run", "--sim-date", "2026-11-02", "--symbols", "AAPL", "--model", model.to_str().unwrap()], &[]);
     assert_eq!(o.status.code(), Some(2));
     assert!(text(&o.stderr).contains("group \"ghost\" has no factors"), "{}", text(&o.stderr));
     std::fs::write(&model, "name='m'\n[groups]\nv=1e308\n[[factors]]\nname='roe'\ngroup='v'\n").unwrap();
-    let o = stockpicks_in(&dir, &["run", "--symbols", "AAPL", "--model", model.to_str().unwrap()], &[]);
+    let o = stockpicks_in(&dir, &["run", "--sim-date", "2026-11-02", "--symbols", "AAPL", "--model", model.to_str().unwrap()], &[]);
     assert_eq!(o.status.code(), Some(2));
     assert!(text(&o.stderr).contains("weight of group \"v\""), "{}", text(&o.stderr));
     // A huge model file is refused before it is parsed.
     std::fs::write(&model, vec![b'#'; (1 << 20) + 1]).unwrap();
-    let o = stockpicks_in(&dir, &["run", "--symbols", "AAPL", "--model", model.to_str().unwrap()], &[]);
+    let o = stockpicks_in(&dir, &["run", "--sim-date", "2026-11-02", "--symbols", "AAPL", "--model", model.to_str().unwrap()], &[]);
     assert_eq!(o.status.code(), Some(2));
     assert!(text(&o.stderr).contains("larger than"), "{}", text(&o.stderr));
 }
@@ -703,7 +731,11 @@ async fn a_slowloris_client_is_disconnected() {
 #[test]
 fn log_lines_written_to_a_file_carry_no_colour_codes() {
     let dir = tempdir("hostile-colour");
-    let o = stockpicks_in(&dir, &["-v", "run", "--symbols", "AAPL", "--out", "out/r", "--no-history", "--no-cache"], &[]);
+    let o = stockpicks_in(
+        &dir,
+        &["-v", "run", "--sim-date", "2026-11-02", "--symbols", "AAPL", "--out", "out/r", "--no-history", "--no-cache"],
+        &[],
+    );
     assert!(o.status.success(), "{}", text(&o.stderr));
     let err = text(&o.stderr);
     assert!(err.contains("INFO") || err.contains("Analysis complete"), "{err}");
