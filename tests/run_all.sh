@@ -2,7 +2,8 @@
 # Runs every test of the project on a fresh machine: installs what it needs (Python tools
 # into ./.venv, npm packages into infra/node_modules), starts the servers its tests use on
 # 127.0.0.1 (moto, the simulator, cargo lambda watch, the invocation proxy), and stops them
-# afterwards. Debian's chromium is installed with apt when missing (the report DOM test).
+# afterwards. Debian's chromium (the report DOM test) and faketime (the Rust tests under
+# another system date) are installed with apt when missing.
 #
 #   tests/run_all.sh
 #
@@ -20,6 +21,11 @@ cargo fmt --all -- --check
 
 step "Rust: unit and integration tests (the simulator runs in-process on 127.0.0.1)"
 cargo test --workspace --locked --features aws
+
+step "Rust tests again with the system clock on another date (a leap day, running into March)"
+# No test may depend on today's date; this run makes such a dependency fail now, not on the
+# day the calendar reaches it. tests/rust_at_dates.sh takes any dates.
+bash tests/rust_at_dates.sh '2028-02-29 23:58:00'
 
 step "build the binaries the end-to-end tests run"
 cargo build --locked --features aws --bins

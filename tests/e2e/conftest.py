@@ -22,6 +22,8 @@ BIN = Path(sys.executable).parent
 FUNCTION = "stock-analysis-function"
 BUCKET = "stockpicks-e2e"
 READERS = ["reader1@example.com", "reader2@example.com"]
+# The simulator's companies move with the date: it serves one fixed day, never today's.
+SIM_DATE = "2026-11-30"
 
 
 def free_port():
@@ -137,7 +139,8 @@ def running_stack(work: Path, rate_per_min="30000", max_lanes="4"):
 
     try:
         start("moto", [str(BIN / "moto_server"), "-H", "127.0.0.1", "-p", str(moto)], moto)
-        start("sim", [str(ROOT / "target/debug/stockpicks"), "sim", "--port", str(sim), "--rate-per-min", "60000"], sim)
+        start("sim", [str(ROOT / "target/debug/stockpicks"), "sim", "--port", str(sim), "--rate-per-min", "60000",
+                      "--date", SIM_DATE], sim)
         s.aws("s3api", "create-bucket", "--bucket", BUCKET)
         s.aws("sesv2", "create-email-identity", "--email-identity", "example.com")
         env_file = work / "function.env"

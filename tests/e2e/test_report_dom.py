@@ -71,10 +71,10 @@ class Dom(HTMLParser):
         return sum(1 for t, a in self.tags if t == tag and (cls is None or cls in (a.get("class") or "").split()))
 
 
-def run_stockpicks(work, name):
+def run_stockpicks(work, name, sim_date):
     env = {"PATH": os.environ["PATH"], "HOME": str(work)}
     out = subprocess.run(
-        [str(STOCKPICKS), "run", "--out", f"out/{name}", "--history", "out/history"],
+        [str(STOCKPICKS), "run", "--out", f"out/{name}", "--history", "out/history", "--sim-date", sim_date],
         cwd=work, env=env, capture_output=True, text=True, timeout=300,
     )
     assert out.returncode == 0, out.stderr
@@ -85,8 +85,10 @@ def run_stockpicks(work, name):
 def reports(tmp_path_factory):
     assert STOCKPICKS.exists(), "build first: cargo build --features aws --bins (tests/run_all.sh does)"
     work = tmp_path_factory.mktemp("report")
-    first = run_stockpicks(work, "r1")
-    second = run_stockpicks(work, "r2")
+    # Two weekly runs a week apart, on fixed dates: the simulator's companies move with the
+    # date, so nothing here may depend on today's.
+    first = run_stockpicks(work, "r1", "2026-11-23")
+    second = run_stockpicks(work, "r2", "2026-11-30")
     return work, first, second
 
 

@@ -119,7 +119,7 @@ fn standalone_simulator_serves_a_run() {
         l.local_addr().unwrap().port()
     };
     let mut child = Command::new(env!("CARGO_BIN_EXE_stockpicks"))
-        .args(["sim", "--port", &port.to_string(), "--rate-per-min", "30000", "--fault", "KO=empty"])
+        .args(["sim", "--port", &port.to_string(), "--rate-per-min", "30000", "--fault", "KO=empty", "--date", TEST_DATE])
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
@@ -150,9 +150,10 @@ fn standalone_simulator_serves_a_run() {
 fn explain_shows_each_factors_part_and_history_carries_over() {
     let dir = tempdir("explain");
     let syms = "AAPL,MSFT,KO,PEP,JPM,XOM,JNJ,PG,NVDA,WMT,HD,CVX";
-    let first = stockpicks_in(&dir, &["run", "--symbols", syms, "--out", "out/r1"], &[]);
+    // Two weekly runs, a week apart (the second on the tests' date).
+    let first = stockpicks_in(&dir, &["run", "--symbols", syms, "--out", "out/r1", "--sim-date", "2026-11-21"], &[]);
     assert!(first.status.success(), "{}", text(&first.stderr));
-    let second = stockpicks_in(&dir, &["run", "--symbols", syms, "--out", "out/r2"], &[]);
+    let second = stockpicks_in(&dir, &["run", "--symbols", syms, "--out", "out/r2", "--sim-date", TEST_DATE], &[]);
     assert!(second.status.success(), "{}", text(&second.stderr));
     assert!(text(&second.stderr).contains("Since run "), "{}", text(&second.stderr));
     assert_eq!(std::fs::read_dir(dir.join("out/history")).unwrap().count(), 2);

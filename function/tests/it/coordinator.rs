@@ -83,7 +83,7 @@ struct World {
     _sim: Running,
 }
 
-const START: i64 = 1_795_863_909;
+const START: i64 = TEST_NOW;
 
 async fn world(delivery: Delivery, rate_per_min: f64) -> World {
     world_with(delivery, rate_per_min, fast_sim(), None).await

@@ -24,9 +24,20 @@ pub fn tempdir(name: &str) -> PathBuf {
     d
 }
 
-/// A fast simulator: high quota, no latency.
+/// The moment every test runs at: 2026-11-28T11:05:09Z. Nothing a test checks may depend on
+/// the machine's clock (the simulator's companies move with the date), so every simulator and
+/// every clock in these tests is set from this, never from today.
+pub const TEST_NOW: i64 = 1_795_863_909;
+
+/// The simulated day of [`TEST_NOW`] (days since 1970-01-01).
+pub const TEST_DAY: i64 = TEST_NOW.div_euclid(86_400);
+
+/// [`TEST_DAY`] as `--sim-date` / `--date` take it.
+pub const TEST_DATE: &str = "2026-11-28";
+
+/// A fast simulator (high quota, no latency) as of [`TEST_DAY`].
 pub fn fast_sim() -> SimConfig {
-    SimConfig { rate_per_min: 60_000.0, ..SimConfig::default() }
+    SimConfig { rate_per_min: 60_000.0, day: Some(TEST_DAY), ..SimConfig::default() }
 }
 
 /// A client for `sim`, with short timeouts and backoff so fault tests stay quick.
@@ -44,10 +55,16 @@ pub fn stockpicks(args: &[&str], env: &[(&str, &str)]) -> std::process::Output {
     stockpicks_in(&tempdir("cwd"), args, env)
 }
 
-/// Runs the `stockpicks` binary in `cwd`.
+/// Runs the `stockpicks` binary in `cwd`. A `run` on the built-in simulator (no API key, no
+/// base URL) runs as of [`TEST_DATE`] unless the test names its own `--sim-date`: without it
+/// the simulator and the run's clock would take today's date.
 pub fn stockpicks_in(cwd: &std::path::Path, args: &[&str], env: &[(&str, &str)]) -> std::process::Output {
     let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_stockpicks"));
     cmd.current_dir(cwd).args(args).env_clear().env("PATH", std::env::var("PATH").unwrap_or_default());
+    let built_in_sim = !env.iter().any(|(k, _)| matches!(*k, "ALPHA_VANTAGE_API_KEY" | "ALPHA_VANTAGE_BASE_URL"));
+    if args.first() == Some(&"run") && built_in_sim && !args.contains(&"--sim-date") {
+        cmd.args(["--sim-date", TEST_DATE]);
+    }
     for (k, v) in env {
         cmd.env(k, v);
     }

@@ -20,7 +20,7 @@ use stockpicks::pipeline::run::{run_once, RunRequest};
 use stockpicks::ports::{FetchError, FixedClock, MarketData, NoProgress};
 use stockpicks::sim::{self, Fault, SimConfig};
 
-const NOW: i64 = 1_795_863_909; // 2026-11-28T11:05:09Z
+const NOW: i64 = TEST_NOW;
 
 fn mail() -> MailSettings {
     MailSettings { sender: "picks@example.com".into(), recipients: vec!["a@example.com".into(), "b@example.com".into()], unsubscribe: None }
@@ -203,7 +203,7 @@ async fn the_daily_quota_stops_all_requests_and_marks_the_run_partial() {
 async fn pacing_never_trips_the_servers_limit() {
     // The server holds only 2 requests of burst: any bunching would be throttled. Slots are
     // 50 ms apart, so ordinary scheduling jitter on a loaded machine stays well inside one.
-    let sim = sim::start(SimConfig { rate_per_min: 1200.0, burst: Some(2.0), ..SimConfig::default() }, 0).await.unwrap();
+    let sim = sim::start(SimConfig { rate_per_min: 1200.0, burst: Some(2.0), ..fast_sim() }, 0).await.unwrap();
     let client = client_for(&sim, "k", 1200.0);
     let members: Vec<Member> = Universe::sp500().members.into_iter().take(60).collect();
     let (f, _) = fetch_all(client.clone(), members, 8, PriceSource::Overview, Arc::new(NoProgress)).await;
