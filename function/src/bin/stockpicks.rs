@@ -321,8 +321,9 @@ impl Staging {
             _ => PathBuf::from("."),
         };
         std::fs::create_dir_all(&parent).with_context(|| format!("creating output directory {}", parent.display()))?;
+        remove_abandoned_staging(&parent);
         let name = out.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "run".into());
-        let dir = parent.join(format!(".{name}.partial-{:08x}", fastrand::u32(..)));
+        let dir = parent.join(format!(".{name}.partial-{}-{:08x}", std::process::id(), fastrand::u32(..)));
         std::fs::create_dir(&dir).with_context(|| format!("creating {}", dir.display()))?;
         Ok(Staging { dir, out: out.to_path_buf(), done: false })
     }
@@ -337,6 +338,20 @@ impl Staging {
         std::fs::rename(&self.dir, &self.out).with_context(|| format!("moving {} to {}", self.dir.display(), self.out.display()))?;
         self.done = true;
         Ok(())
+    }
+}
+
+/// Removes the staging directories of killed runs under `root`: `.NAME.partial-PID-*` whose
+/// process no longer exists (a live run's directory is left alone).
+fn remove_abandoned_staging(root: &std::path::Path) {
+    let Ok(entries) = std::fs::read_dir(root) else { return };
+    for e in entries.flatten() {
+        let name = e.file_name().to_string_lossy().into_owned();
+        let Some(rest) = name.strip_prefix('.').and_then(|n| n.rsplit_once(".partial-")).map(|(_, r)| r.to_string()) else { continue };
+        let Some(pid) = rest.split('-').next().and_then(|p| p.parse::<u32>().ok()) else { continue };
+        if pid != std::process::id() && !std::path::Path::new(&format!("/proc/{pid}")).exists() && e.path().is_dir() {
+            let _ = std::fs::remove_dir_all(e.path());
+        }
     }
 }
 

@@ -475,6 +475,25 @@ fn a_full_disk_leaves_no_temporary_files_and_no_half_published_run() {
     assert_eq!(std::fs::read_dir(dir.join("out/history")).unwrap().count(), 0, "no history record of an unpublished run");
 }
 
+#[test]
+fn a_killed_runs_staging_directory_is_removed_by_the_next_run() {
+    let dir = tempdir("hostile-killed");
+    // What kill -9 leaves: a staging directory of a process that is gone, half-written.
+    let dead = dir.join("out/.20261102T1300Z-abcdef.partial-4000000000-0badf00d");
+    std::fs::create_dir_all(&dead).unwrap();
+    std::fs::write(dead.join("results.json"), "{").unwrap();
+    // One of a live process (this test) is left alone.
+    let live = dir.join(format!("out/.other.partial-{}-12345678", std::process::id()));
+    std::fs::create_dir_all(&live).unwrap();
+    let o =
+        stockpicks_in(&dir, &["run", "--sim-date", "2026-11-02", "--symbols", "AAPL", "--out", "out/r", "--no-history", "--no-cache"], &[]);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    assert!(!dead.exists(), "abandoned staging directory removed");
+    assert!(live.exists(), "a live run's directory kept");
+    let o = stockpicks_in(&dir, &["explain", "AAPL"], &[]);
+    assert!(o.status.success() && text(&o.stdout).starts_with("AAPL"), "{}", text(&o.stderr));
+}
+
 // ---------------------------------------------------------------------------------------
 // 8. explain picks the newest run by its own time.
 
