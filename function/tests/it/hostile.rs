@@ -760,3 +760,75 @@ fn log_lines_written_to_a_file_carry_no_colour_codes() {
     assert!(err.contains("INFO") || err.contains("Analysis complete"), "{err}");
     assert!(!err.contains('\u{1b}'), "{err:?}");
 }
+
+/// An object store whose every write fails (a bucket that refuses the report).
+struct RefusingStore;
+
+impl stockpicks::ports::ObjectStore for RefusingStore {
+    async fn get(&self, key: &str) -> Result<Vec<u8>, stockpicks::ports::StoreError> {
+        Err(stockpicks::ports::StoreError::NotFound(key.into()))
+    }
+    async fn put(&self, key: &str, _: Vec<u8>) -> Result<(), stockpicks::ports::StoreError> {
+        Err(stockpicks::ports::StoreError::Io { key: key.into(), message: "refused".into() })
+    }
+    async fn put_if_absent(&self, key: &str, b: Vec<u8>) -> Result<(), stockpicks::ports::StoreError> {
+        self.put(key, b).await
+    }
+    async fn list(&self, _: &str) -> Result<Vec<String>, stockpicks::ports::StoreError> {
+        Ok(vec![])
+    }
+    async fn get_tagged(&self, key: &str) -> Result<(Vec<u8>, String), stockpicks::ports::StoreError> {
+        Err(stockpicks::ports::StoreError::NotFound(key.into()))
+    }
+    async fn replace_if_match(&self, key: &str, b: Vec<u8>, _: &str) -> Result<(), stockpicks::ports::StoreError> {
+        self.put(key, b).await
+    }
+    async fn delete(&self, _: &str) -> Result<(), stockpicks::ports::StoreError> {
+        Ok(())
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_report_that_cannot_be_stored_leaves_no_history_record() {
+    use stockpicks::adapters::file_mailer::FileMailer;
+    use stockpicks::adapters::local_store::DirStore;
+    use stockpicks::pipeline::insight::{History, Insight};
+    use stockpicks::pipeline::publish::MailSettings;
+    use stockpicks::pipeline::run::{run_once, RunRequest};
+    use stockpicks::ports::{FixedClock, NoProgress};
+    let sim = stockpicks::sim::start(fast_sim(), 0).await.unwrap();
+    let client = client_for(&sim, "k", 60_000.0);
+    let history_dir = tempdir("hostile-nohist");
+    let insight = Insight {
+        history: Some(History { store: Arc::new(DirStore::new(&history_dir)), prefix: String::new() }),
+        commentator: Arc::new(stockpicks::ports::NoCommentator("off".into())),
+    };
+    let out = tempdir("hostile-nohist-out");
+    let req = RunRequest {
+        run_id: "20261102T1300Z-abcdef".into(),
+        universe: stockpicks::domain::universe::Universe::sp500().select(&[sym("AAPL"), sym("KO"), sym("PEP")]),
+        model: stockpicks::domain::model::Model::default_model(),
+        top: 3,
+        workers: 2,
+        price_source: stockpicks::config::PriceSource::Overview,
+        min_run_coverage: 0.9,
+        prefix: String::new(),
+        mail: MailSettings { sender: "p@example.com".into(), recipients: vec!["a@example.com".into()], unsubscribe: None },
+        warnings: vec![],
+    };
+    let r = run_once(
+        client,
+        |m: &AlphaVantage| m.data_source(),
+        &RefusingStore,
+        &insight,
+        None,
+        &FileMailer::new(&out),
+        &FixedClock(TEST_NOW),
+        req,
+        Arc::new(NoProgress),
+    )
+    .await;
+    assert!(r.is_err(), "the store refused the report");
+    assert_eq!(std::fs::read_dir(&history_dir).unwrap().count(), 0, "the history record was taken back");
+    assert_eq!(std::fs::read_dir(&out).unwrap().count(), 0, "no email sent for an unpublished run");
+}
