@@ -12,7 +12,17 @@ pub const DEFAULT_METRICS_NAMESPACE: &str = "StockPicks";
 pub struct Secret(String);
 
 impl Secret {
+    /// A real key: registered with [`crate::sanitize`], so it is masked in every string
+    /// that comes from a server, a file or a log line.
     pub fn new(s: impl Into<String>) -> Secret {
+        let s = s.into();
+        crate::sanitize::register_secret(&s);
+        Secret(s)
+    }
+
+    /// A stand-in value sent where no key is configured (the simulator's `simulator`): not
+    /// a secret, so not masked in text.
+    pub fn placeholder(s: impl Into<String>) -> Secret {
         Secret(s.into())
     }
 
@@ -179,7 +189,10 @@ impl Config {
             price_source,
             email_sender,
             email_recipients,
-            unsubscribe: get("UNSUBSCRIBE_URL"),
+            unsubscribe: match get("UNSUBSCRIBE_URL") {
+                Some(u) => Some(check_unsubscribe(&u)?),
+                None => None,
+            },
             min_run_coverage: number(&get, "MIN_RUN_COVERAGE", 0.9, 0.0, 1.0)?,
             chunk_size: number(&get, "CHUNK_SIZE", 50.0, 1.0, 10_000.0)? as usize,
             distributed_threshold: number(&get, "DISTRIBUTED_THRESHOLD", 100.0, 1.0, 1_000_000.0)? as usize,
@@ -247,6 +260,34 @@ fn number(get: &impl Fn(&str) -> Option<String>, var: &'static str, default: f64
         return Err(ConfigError { var, value: raw, why: format!("must be between {min} and {max}") });
     }
     Ok(v)
+}
+
+/// `UNSUBSCRIBE_URL`: one `https:` URL with a host, or one `mailto:` address, that parses
+/// and carries nothing that could end the link or the `List-Unsubscribe` header (no
+/// whitespace or control characters, no `<`, `>`, `,`, quotes or backslashes).
+pub fn check_unsubscribe(raw: &str) -> Result<String, ConfigError> {
+    let bad = |why: &str| ConfigError {
+        var: "UNSUBSCRIBE_URL",
+        value: raw.chars().map(|c| if c.is_control() { '?' } else { c }).take(200).collect(),
+        why: why.to_string(),
+    };
+    if raw.len() > 2000 {
+        return Err(bad("longer than 2000 characters"));
+    }
+    if raw.chars().any(|c| !c.is_ascii_graphic() || "<>,\"'\\`".contains(c)) {
+        return Err(bad("must be one URL without spaces, control characters, <, >, commas, quotes or backslashes"));
+    }
+    let u = url::Url::parse(raw).map_err(|e| bad(&format!("not a URL ({e})")))?;
+    match u.scheme() {
+        "https" if u.host_str().is_some_and(|h| !h.is_empty()) && u.username().is_empty() && u.password().is_none() => Ok(raw.to_string()),
+        "mailto" => {
+            let addr = u.path();
+            check_address("UNSUBSCRIBE_URL", addr).map_err(|_| bad("a mailto: URL needs one plain e-mail address"))?;
+            Ok(raw.to_string())
+        }
+        "https" => Err(bad("an https: URL needs a host and no user name")),
+        other => Err(bad(&format!("only https: and mailto: URLs are accepted, not {other}:"))),
+    }
 }
 
 /// A bare address (`a@b.c`): no display name, no header-breaking characters.
@@ -320,6 +361,28 @@ mod tests {
         assert_eq!(ok.function_name, "stock-analysis-function");
         assert_eq!(ok.function_version.as_deref(), Some("7"));
         assert_eq!(ok.metrics_namespace, "StockPicks");
+    }
+
+    #[test]
+    fn unsubscribe_url_is_https_or_mailto_only() {
+        for bad in [
+            "javascript:alert(1)",
+            "http://example.com/u",
+            "https://example.com/u>, <mailto:evil@x.y>",
+            "https://example.com/u\r\nBcc: x@y.z",
+            "https://example.com/\"onmouseover=\"x",
+            "data:text/html,x",
+            "mailto:",
+            "https://user@example.com/u",
+            "not a url",
+        ] {
+            let e = cfg(&[("UNSUBSCRIBE_URL", bad)]).map(|c| c.unsubscribe).unwrap_err();
+            assert_eq!(e.var, "UNSUBSCRIBE_URL", "{bad}");
+            assert!(!e.to_string().contains('\n'), "{e}");
+        }
+        for good in ["https://example.com/unsubscribe?u=1", "mailto:leave@example.com?subject=unsubscribe"] {
+            assert_eq!(cfg(&[("UNSUBSCRIBE_URL", good)]).unwrap().unsubscribe.as_deref(), Some(good));
+        }
     }
 
     #[test]

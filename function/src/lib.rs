@@ -13,4 +13,5 @@ pub mod domain;
 pub mod pipeline;
 pub mod ports;
 pub mod render;
+pub mod sanitize;
 pub mod sim;

@@ -23,7 +23,18 @@ impl Mailer for FileMailer {
         let path = self.dir.join(&name);
         let err = |e: std::io::Error| MailError { recipient: recipient.to_string(), message: e.to_string() };
         tokio::fs::create_dir_all(&self.dir).await.map_err(err)?;
-        tokio::fs::write(&path, mime).await.map_err(err)?;
+        // Through a temporary file: a failed write leaves neither a half message nor a
+        // temporary file.
+        let (target, body) = (path.clone(), mime.to_vec());
+        tokio::task::spawn_blocking(move || {
+            let tmp = crate::adapters::local_store::DirStore::write_temp(&target, &body)?;
+            std::fs::rename(&tmp, &target).inspect_err(|_| {
+                let _ = std::fs::remove_file(&tmp);
+            })
+        })
+        .await
+        .map_err(|e| err(std::io::Error::other(e.to_string())))?
+        .map_err(err)?;
         Ok(path.display().to_string())
     }
 }

@@ -35,12 +35,19 @@ impl DirStore {
     }
 
     /// Writes `body` to a temporary file beside `path` (blocking; called off the runtime).
-    fn write_temp(path: &Path, body: &[u8]) -> std::io::Result<PathBuf> {
+    /// A write that fails (a full disk) removes its temporary file.
+    pub fn write_temp(path: &Path, body: &[u8]) -> std::io::Result<PathBuf> {
         let dir = path.parent().expect("joined path has a parent");
         std::fs::create_dir_all(dir)?;
         let tmp = dir.join(format!(".{}.tmp-{:016x}", path.file_name().and_then(|n| n.to_str()).unwrap_or("obj"), fastrand::u64(..)));
-        std::fs::write(&tmp, body)?;
-        Ok(tmp)
+        let written = std::fs::write(&tmp, body);
+        match written {
+            Ok(()) => Ok(tmp),
+            Err(e) => {
+                let _ = std::fs::remove_file(&tmp);
+                Err(e)
+            }
+        }
     }
 
     /// Runs a write's file operations in one blocking task (one hop off the runtime, not

@@ -14,6 +14,8 @@ use std::time::Duration;
 
 pub const DEFAULT_BASE_URL: &str = "https://api.openai.com/v1";
 pub const DEFAULT_MODEL: &str = "gpt-4o-mini";
+/// The largest reply body read from the commentary server (a reply for 25 picks is ~20 KB).
+pub const MAX_REPLY: usize = 4 << 20;
 
 /// The commentator a run uses: this adapter with a key, or commentary off with the reason
 /// the report will give (`key` says why there is none).
@@ -41,6 +43,10 @@ impl OpenAi {
         let http = reqwest::Client::builder()
             .timeout(timeout)
             .connect_timeout(timeout)
+            // A redirect (a 307 re-sends the body) would hand the prompt and the key to
+            // another host: refused and reported instead.
+            .redirect(reqwest::redirect::Policy::none())
+            .referer(false)
             .user_agent(concat!("stockpicks/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| format!("building the HTTP client: {e}"))?;
@@ -49,7 +55,20 @@ impl OpenAi {
         Ok(OpenAi { http, endpoint, key, model: model.to_string(), timeout })
     }
 
+    /// Every text that leaves here carries no configured secret. Errors are cleaned whole; the
+    /// content keeps its control and bidirectional characters, because commentary validation
+    /// drops every sentence that has one (stripping them first would let "Rank\u{202E}1"
+    /// through as "Rank1"), and what it keeps is cleaned before a reader sees it.
     async fn call(&self, prompt: &Prompt) -> Result<String, CommentaryError> {
+        match self.call_inner(prompt).await {
+            Ok(content) => Ok(crate::sanitize::mask_secrets(&content)),
+            Err(CommentaryError::Failed(t)) => Err(CommentaryError::Failed(crate::sanitize::clean_short(&t, 300))),
+            Err(CommentaryError::Off(t)) => Err(CommentaryError::Off(crate::sanitize::clean_short(&t, 300))),
+            Err(e) => Err(e),
+        }
+    }
+
+    async fn call_inner(&self, prompt: &Prompt) -> Result<String, CommentaryError> {
         let body = json!({
             "model": self.model,
             "temperature": 0,
@@ -72,7 +91,19 @@ impl OpenAi {
             .await
             .map_err(|e| self.transport(e))?;
         let status = resp.status();
-        let text = resp.text().await.map_err(|e| self.transport(e))?;
+        if status.is_redirection() {
+            return Err(CommentaryError::Failed(format!(
+                "the commentary server answered with a redirect ({}); redirects are not followed",
+                super::alphavantage::redirect_text(status.as_u16(), resp.headers())
+            )));
+        }
+        let bytes = super::alphavantage::read_capped(resp, MAX_REPLY).await.map_err(|e| match e {
+            super::alphavantage::CappedError::TooLarge => {
+                CommentaryError::Failed(format!("malformed reply: larger than {MAX_REPLY} bytes"))
+            }
+            super::alphavantage::CappedError::Http(e) => self.transport(e),
+        })?;
+        let text = String::from_utf8_lossy(&bytes).into_owned();
         if !status.is_success() {
             let snippet: String = text.chars().take(160).collect();
             return Err(CommentaryError::Failed(format!("HTTP {status} from the commentary server: {snippet}")));

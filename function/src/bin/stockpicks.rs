@@ -34,6 +34,22 @@ const CONSTITUENTS_URL: &str = "https://raw.githubusercontent.com/datasets/s-and
 /// S&P 500 takes a few seconds, and both sides pace at this same rate.
 const LOCAL_SIM_RATE_PER_MIN: f64 = 12_000.0;
 
+/// Largest `--model` file read.
+const MAX_MODEL_FILE: u64 = 1 << 20;
+/// Largest `--universe` file (or `universe refresh --from` reply) read: 100,000 rows fit.
+const MAX_UNIVERSE_FILE: u64 = 16 << 20;
+/// Largest results.json `explain` reads (about 1.5 KB per ranked stock).
+const MAX_RESULTS_FILE: u64 = 256 << 20;
+/// Warnings printed and kept in the report before the rest are summarised.
+const MAX_WARNINGS: usize = 200;
+
+/// Exit codes: 0 a full run; 1 nothing could be ranked; 2 bad input or configuration (or
+/// an error); 3 a run under the coverage gate (published, marked PARTIAL); 4 another run
+/// holds the lock on the history or cache directory.
+const EXIT_NOTHING_RANKED: u8 = 1;
+const EXIT_PARTIAL: u8 = 3;
+const EXIT_LOCKED: u8 = 4;
+
 #[derive(Parser)]
 #[command(name = "stockpicks", version, about = "Score the S&P 500 from Alpha Vantage fundamentals and publish the weekly top picks")]
 struct Cli {
@@ -205,7 +221,147 @@ fn init_logging(verbose: u8) {
         _ => "debug",
     };
     let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
-    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_target(false).init();
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .with_ansi(use_colour(std::io::stderr().is_terminal(), std::env::var_os("NO_COLOR")))
+        .init();
+}
+
+/// Colour codes only on a terminal, and never when `NO_COLOR` is set to anything non-empty.
+fn use_colour(terminal: bool, no_color: Option<std::ffi::OsString>) -> bool {
+    terminal && no_color.is_none_or(|v| v.is_empty())
+}
+
+/// Reads a text file of at most `limit` bytes; `what` ("model file ", or "") names it in
+/// errors.
+fn read_bounded(path: &std::path::Path, limit: u64, what: &str) -> Result<String> {
+    use std::io::Read;
+    let f = std::fs::File::open(path).with_context(|| format!("reading {what}{}", path.display()))?;
+    let mut buf = Vec::new();
+    f.take(limit + 1).read_to_end(&mut buf).with_context(|| format!("reading {what}{}", path.display()))?;
+    if buf.len() as u64 > limit {
+        bail!("{what}{} is larger than {limit} bytes; refused", path.display());
+    }
+    String::from_utf8(buf).map_err(|_| anyhow::anyhow!("{what}{} is not UTF-8 text", path.display()))
+}
+
+/// At most `max` warnings, the rest counted in one line.
+fn cap_warnings(mut w: Vec<String>, max: usize) -> Vec<String> {
+    if w.len() > max {
+        let more = w.len() - max;
+        w.truncate(max);
+        w.push(format!("... and {more} more warnings like these, not listed"));
+    }
+    w
+}
+
+/// An exclusive lock on a state directory (history or cache) for the life of the run:
+/// `flock` on `.NAME.lock` beside the directory (`out/.history.lock`), released by the
+/// kernel when the process ends, even when it is killed.
+struct DirLock {
+    _file: std::fs::File,
+}
+
+fn lock_dir(dir: &std::path::Path) -> Result<std::result::Result<DirLock, String>> {
+    use std::io::{Read, Seek};
+    use std::os::fd::AsRawFd;
+    let name = dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "state".into());
+    let path = match dir.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.join(format!(".{name}.lock")),
+        _ => PathBuf::from(format!(".{name}.lock")),
+    };
+    let mut file = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(&path)
+        .with_context(|| format!("opening lock file {}", path.display()))?;
+    // SAFETY: flock on a file descriptor this function owns; no memory is shared.
+    let rc = unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) };
+    if rc != 0 {
+        let mut holder = String::new();
+        let _ = file.read_to_string(&mut holder);
+        let holder = holder.trim().chars().filter(|c| c.is_ascii_digit()).take(10).collect::<String>();
+        let who = if holder.is_empty() { String::new() } else { format!(" (pid {holder})") };
+        return Ok(Err(format!(
+            "another stockpicks run{who} holds {}: wait for it to finish (two runs would both spend the API quota and both land in history)",
+            path.display()
+        )));
+    }
+    file.set_len(0)?;
+    file.rewind()?;
+    writeln!(file, "{}", std::process::id())?;
+    Ok(Ok(DirLock { _file: file }))
+}
+
+/// Where a run's files are written before they are moved into `--out` in one step.
+struct Staging {
+    dir: PathBuf,
+    out: PathBuf,
+    done: bool,
+}
+
+impl Staging {
+    /// Refuses an `--out` that holds anything (a run never mixes with an older one).
+    fn new(out: &std::path::Path) -> Result<Staging> {
+        if out.exists() {
+            let empty = std::fs::read_dir(out).map(|mut d| d.next().is_none()).unwrap_or(false);
+            if !out.is_dir() || !empty {
+                bail!(
+                    "--out {}: not an empty directory; a run writes into a fresh one (choose another --out, or move the old run away)",
+                    out.display()
+                );
+            }
+        }
+        let parent = match out.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+            _ => PathBuf::from("."),
+        };
+        std::fs::create_dir_all(&parent).with_context(|| format!("creating output directory {}", parent.display()))?;
+        remove_abandoned_staging(&parent);
+        let name = out.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "run".into());
+        let dir = parent.join(format!(".{name}.partial-{}-{:08x}", std::process::id(), fastrand::u32(..)));
+        std::fs::create_dir(&dir).with_context(|| format!("creating {}", dir.display()))?;
+        Ok(Staging { dir, out: out.to_path_buf(), done: false })
+    }
+
+    /// Moves the finished run into place (one rename).
+    fn publish(mut self) -> Result<()> {
+        if self.out.is_dir() {
+            // Still empty (checked at start); a run that filled it meanwhile keeps it.
+            std::fs::remove_dir(&self.out)
+                .with_context(|| format!("--out {} is no longer empty; this run stays in {}", self.out.display(), self.dir.display()))?;
+        }
+        std::fs::rename(&self.dir, &self.out).with_context(|| format!("moving {} to {}", self.dir.display(), self.out.display()))?;
+        self.done = true;
+        Ok(())
+    }
+}
+
+/// Removes the staging directories of killed runs under `root`: `.NAME.partial-PID-*` whose
+/// process no longer exists (a live run's directory is left alone).
+fn remove_abandoned_staging(root: &std::path::Path) {
+    let Ok(entries) = std::fs::read_dir(root) else { return };
+    for e in entries.flatten() {
+        let name = e.file_name().to_string_lossy().into_owned();
+        let Some(rest) = name.strip_prefix('.').and_then(|n| n.rsplit_once(".partial-")).map(|(_, r)| r.to_string()) else { continue };
+        let Some(pid) = rest.split('-').next().and_then(|p| p.parse::<u32>().ok()) else { continue };
+        if pid != std::process::id() && !std::path::Path::new(&format!("/proc/{pid}")).exists() && e.path().is_dir() {
+            let _ = std::fs::remove_dir_all(e.path());
+        }
+    }
+}
+
+impl Drop for Staging {
+    /// A run that failed leaves nothing half-written.
+    fn drop(&mut self) {
+        if !self.done {
+            let _ = std::fs::remove_dir_all(&self.dir);
+        }
+    }
 }
 
 async fn dispatch(cmd: Command) -> Result<std::process::ExitCode> {
@@ -227,8 +383,7 @@ async fn dispatch(cmd: Command) -> Result<std::process::ExitCode> {
 async fn run(args: RunArgs) -> Result<std::process::ExitCode> {
     let cfg = Config::from_env()?;
     let model = match &args.model {
-        Some(p) => Model::from_toml(&std::fs::read_to_string(p).with_context(|| format!("reading model file {}", p.display()))?)
-            .with_context(|| format!("in {}", p.display()))?,
+        Some(p) => Model::from_toml(&read_bounded(p, MAX_MODEL_FILE, "model file ")?).with_context(|| format!("in {}", p.display()))?,
         None => Model::default_model(),
     };
 
@@ -236,7 +391,7 @@ async fn run(args: RunArgs) -> Result<std::process::ExitCode> {
     let mut warnings = Vec::new();
     let base = match &args.universe {
         Some(p) => {
-            let text = std::fs::read_to_string(p).with_context(|| format!("reading universe file {}", p.display()))?;
+            let text = read_bounded(p, MAX_UNIVERSE_FILE, "universe file ")?;
             let (u, issues) = Universe::from_csv(&text).with_context(|| format!("in {}", p.display()))?;
             warnings.extend(issues.lines());
             u
@@ -254,6 +409,7 @@ async fn run(args: RunArgs) -> Result<std::process::ExitCode> {
         }
         None => base,
     };
+    let warnings = cap_warnings(warnings, MAX_WARNINGS);
     for w in &warnings {
         eprintln!("warning: {w}");
     }
@@ -270,7 +426,7 @@ async fn run(args: RunArgs) -> Result<std::process::ExitCode> {
         (Some(key), url) => (key.clone(), url.clone().unwrap_or_else(|| REAL_HOST.to_string()), cfg.rate_per_min, None),
         (None, Some(url)) => {
             eprintln!("note: no ALPHA_VANTAGE_API_KEY; using ALPHA_VANTAGE_BASE_URL={url} with a placeholder key");
-            (Secret::new("nokey"), url.clone(), cfg.rate_per_min, None)
+            (Secret::placeholder("nokey"), url.clone(), cfg.rate_per_min, None)
         }
         (None, None) => {
             let rate = if cfg.rate_is_explicit { cfg.rate_per_min } else { LOCAL_SIM_RATE_PER_MIN };
@@ -279,7 +435,7 @@ async fn run(args: RunArgs) -> Result<std::process::ExitCode> {
                 .context("starting the built-in simulator")?;
             eprintln!("*** No ALPHA_VANTAGE_API_KEY set: using the built-in simulator at {} ({rate} requests/min).", running.base_url());
             eprintln!("*** SYNTHETIC DATA: every figure is invented; the outputs are marked so.");
-            (Secret::new("simulator"), running.base_url(), rate, Some(running))
+            (Secret::placeholder("simulator"), running.base_url(), rate, Some(running))
         }
     };
     let mut client_cfg = ClientConfig::new(&base_url, api_key, rate);
@@ -293,9 +449,24 @@ async fn run(args: RunArgs) -> Result<std::process::ExitCode> {
     };
     let run_id = time::run_id(clock.now_unix(), fastrand::u32(..));
     let out = args.out.clone().unwrap_or_else(|| PathBuf::from("out").join(&run_id));
-    std::fs::create_dir_all(&out).with_context(|| format!("creating output directory {}", out.display()))?;
-    let store = DirStore::new(&out);
-    let mailer = FileMailer::new(&out);
+    // The shared state first: one run at a time per history and cache directory.
+    let mut locks = Vec::new();
+    for (dir, used) in [(&args.history, !args.no_history), (&args.cache, !args.no_cache)] {
+        if !used {
+            continue;
+        }
+        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+        match lock_dir(dir)? {
+            Ok(l) => locks.push(l),
+            Err(why) => {
+                eprintln!("error: {why}");
+                return Ok(std::process::ExitCode::from(EXIT_LOCKED));
+            }
+        }
+    }
+    let staging = Staging::new(&out)?;
+    let store = DirStore::new(&staging.dir);
+    let mailer = FileMailer::new(&staging.dir);
     let recipients =
         if cfg.email_recipients.is_empty() { vec!["reader@example.invalid".to_string()] } else { cfg.email_recipients.clone() };
 
@@ -337,6 +508,8 @@ async fn run(args: RunArgs) -> Result<std::process::ExitCode> {
     let outcome =
         run_once(market.clone(), |m: &AlphaVantage| m.data_source(), &store, &insight, cache.as_ref(), &mailer, &clock, req, progress)
             .await?;
+    staging.publish()?;
+    drop(locks);
     let r = &outcome.report;
 
     match args.format {
@@ -393,8 +566,18 @@ async fn run(args: RunArgs) -> Result<std::process::ExitCode> {
     if !r.unranked.is_empty() {
         eprintln!("{} symbols not ranked (each with its reason in results.json).", r.unranked.len());
     }
+    if let Some(n) = market.api_down() {
+        eprintln!("Alpha Vantage stopped answering ({n} connection failures in a row): the remaining symbols were not asked for.");
+    }
     eprintln!("Wrote {}/{{results.json,top25.csv,report.html,email.eml}}", out.display());
-    Ok(if r.ranking.is_empty() { std::process::ExitCode::from(1) } else { std::process::ExitCode::SUCCESS })
+    Ok(if r.ranking.is_empty() {
+        std::process::ExitCode::from(EXIT_NOTHING_RANKED)
+    } else if r.partial.is_some() {
+        eprintln!("Exit code {EXIT_PARTIAL}: the run is under the coverage gate (MIN_RUN_COVERAGE) and marked PARTIAL.");
+        std::process::ExitCode::from(EXIT_PARTIAL)
+    } else {
+        std::process::ExitCode::SUCCESS
+    })
 }
 
 async fn serve_sim(a: SimArgs) -> Result<()> {
@@ -419,9 +602,14 @@ async fn serve_sim(a: SimArgs) -> Result<()> {
         cfg.faults = kinds.iter().map(|k| Fault::parse(k)).collect::<Result<_, _>>().map_err(anyhow::Error::msg)?;
     }
     for spec in &a.symbol_faults {
-        let (sym, kind) = spec.split_once('=').with_context(|| format!("--fault {spec}: expected SYMBOL=kind"))?;
-        let sym = Symbol::parse(sym).with_context(|| format!("--fault {spec}"))?;
-        cfg.symbol_faults.insert(sym.to_string(), Fault::parse(kind).map_err(anyhow::Error::msg)?);
+        let (sym, kind) = spec.split_once('=').with_context(|| format!("--fault {spec}: expected SYMBOL=kind or FUNCTION=kind"))?;
+        // A whole function (EARNINGS_CALENDAR=hang) or one symbol.
+        let key = if sim::FUNCTIONS.contains(&sym) {
+            sym.to_string()
+        } else {
+            Symbol::parse(sym).with_context(|| format!("--fault {spec}"))?.to_string()
+        };
+        cfg.symbol_faults.insert(key, Fault::parse(kind).map_err(anyhow::Error::msg)?);
     }
     if let Some(d) = &a.date {
         cfg.day = Some(time::parse_date_days(d).with_context(|| format!("--date {d}: not a calendar date (expected YYYY-MM-DD)"))?);
@@ -463,9 +651,15 @@ async fn refresh(from: &str, out: &PathBuf) -> Result<()> {
         if !resp.status().is_success() {
             bail!("fetching {from}: HTTP {}", resp.status());
         }
-        resp.text().await?
+        let body = stockpicks::adapters::alphavantage::read_capped(resp, MAX_UNIVERSE_FILE as usize).await.map_err(|e| match e {
+            stockpicks::adapters::alphavantage::CappedError::TooLarge => {
+                anyhow::anyhow!("{from}: larger than {MAX_UNIVERSE_FILE} bytes; refused")
+            }
+            stockpicks::adapters::alphavantage::CappedError::Http(e) => anyhow::anyhow!("fetching {from}: {e}"),
+        })?;
+        String::from_utf8(body).map_err(|_| anyhow::anyhow!("{from}: not UTF-8 text"))?
     } else {
-        std::fs::read_to_string(from).with_context(|| format!("reading {from}"))?
+        read_bounded(std::path::Path::new(from), MAX_UNIVERSE_FILE, "")?
     };
     let (new, issues) = Universe::from_csv(&text)?;
     for line in issues.lines() {
@@ -490,22 +684,45 @@ fn explain(symbol: &str, run: Option<PathBuf>) -> Result<()> {
         None => newest_run(std::path::Path::new("out"))?,
     };
     let path = dir.join("results.json");
-    let text = std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
+    let text = read_bounded(&path, MAX_RESULTS_FILE, "")?;
     let report: stockpicks::domain::report::RunReport =
         serde_json::from_str(&text).with_context(|| format!("{} is not a stockpicks results.json", path.display()))?;
-    print!("{}", stockpicks::render::text::explain(&report, &symbol).map_err(anyhow::Error::msg)?);
+    // The file may come from anywhere: what reaches the terminal is cleaned.
+    let shown = stockpicks::render::text::explain(&report, &symbol).map_err(|e| anyhow::anyhow!(stockpicks::sanitize::clean(&e)))?;
+    print!("{}", stockpicks::sanitize::clean_multiline(&shown));
     Ok(())
 }
 
-/// The newest run directory under `root` (run ids sort by time).
+/// The newest run under `root`: by the run's own `generated_at`, then by when its
+/// results.json was written (two runs in one second, or replays of one --sim-date). Run
+/// directories being written (`.name.partial-*`) are skipped.
 fn newest_run(root: &std::path::Path) -> Result<PathBuf> {
-    let mut runs: Vec<PathBuf> = std::fs::read_dir(root)
+    let mut runs: Vec<(String, std::time::SystemTime, PathBuf)> = std::fs::read_dir(root)
         .with_context(|| format!("no runs under {} (run `stockpicks run` first, or pass --run DIR)", root.display()))?
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.join("results.json").is_file())
+        .filter_map(|e| e.ok())
+        .filter(|e| !e.file_name().to_string_lossy().starts_with('.'))
+        .map(|e| e.path())
+        .filter_map(|p| {
+            let results = p.join("results.json");
+            let written = std::fs::metadata(&results).ok().filter(|m| m.is_file())?.modified().ok()?;
+            Some((generated_at(&results).unwrap_or_default(), written, p))
+        })
         .collect();
     runs.sort();
-    runs.pop().with_context(|| format!("no run with results.json under {} (pass --run DIR)", root.display()))
+    runs.pop().map(|(_, _, p)| p).with_context(|| format!("no run with results.json under {} (pass --run DIR)", root.display()))
+}
+
+/// The `generated_at` of a results.json, read from its first few kilobytes (it is the
+/// second field written).
+fn generated_at(results: &std::path::Path) -> Option<String> {
+    use std::io::Read;
+    let mut head = Vec::new();
+    std::fs::File::open(results).ok()?.take(4096).read_to_end(&mut head).ok()?;
+    let head = String::from_utf8_lossy(&head);
+    let key = "\"generated_at\":";
+    let rest = head[head.find(key)? + key.len()..].trim_start().strip_prefix('"')?;
+    let value = &rest[..rest.find('"')?];
+    time::parse_date_days(value).map(|_| value.to_string())
 }
 
 fn payload(size: usize, seed: &str, form: PayloadForm) -> Result<()> {

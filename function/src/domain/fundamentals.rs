@@ -374,8 +374,13 @@ impl Fundamentals {
     /// The reply's values as stated, before the validity rules (for tests and for the rules
     /// themselves).
     pub fn read_overview(obj: &serde_json::Map<String, serde_json::Value>) -> Fundamentals {
+        // Every text passes the one cleaning step where it enters: no control characters,
+        // no bidi overrides, no configured secret; and a name is at most 200 characters.
         let text = |k: &str| -> Option<String> {
-            obj.get(k).and_then(|v| v.as_str()).map(str::trim).filter(|s| !matches!(*s, "" | "None" | "-")).map(String::from)
+            obj.get(k)
+                .and_then(|v| v.as_str())
+                .map(|s| crate::sanitize::clean_short(s, 200))
+                .filter(|s| !matches!(s.as_str(), "" | "None" | "-"))
         };
         let mut f = Fundamentals {
             name: text("Name"),
@@ -401,7 +406,7 @@ impl Fundamentals {
                 Cell::Number(v) => f.numbers.set(*field, Some(v)),
                 Cell::Unreadable => {
                     let raw = obj.get(field.name()).map(|v| v.to_string()).unwrap_or_default();
-                    f.unreadable.push((field.name().to_string(), raw.chars().take(40).collect()));
+                    f.unreadable.push((field.name().to_string(), crate::sanitize::clean_short(&raw, 40)));
                 }
                 Cell::Missing => {}
             }
@@ -455,6 +460,21 @@ impl Fundamentals {
 }
 
 impl Fundamentals {
+    /// The same fundamentals with every text cleaned again (for data read back from a
+    /// store, which an older version or another hand may have written).
+    pub fn sanitized(mut self) -> Fundamentals {
+        let clean = |s: Option<String>| s.map(|s| crate::sanitize::clean_short(&s, 200));
+        self.name = clean(self.name);
+        self.av_sector = clean(self.av_sector);
+        self.currency = clean(self.currency);
+        self.latest_quarter = clean(self.latest_quarter);
+        for (k, v) in &mut self.unreadable {
+            *k = crate::sanitize::clean_short(k, 40);
+            *v = crate::sanitize::clean_short(v, 40);
+        }
+        self
+    }
+
     /// The same company at price `p1`: fields that do not depend on the price (margins,
     /// returns, growth, EPS, book value, analyst counts and target, moving averages) stay;
     /// the price-dependent ones are recomputed: market value, P/E-type ratios, P/S, P/B,

@@ -106,7 +106,7 @@ pub enum ModelError {
     UnknownFactor { name: String, known: String },
     #[error("model file: factor {factor:?} names group {group:?}, which is not in [groups]")]
     UnknownGroup { factor: String, group: String },
-    #[error("model file: {what} must be a finite number >= 0, got {value}")]
+    #[error("model file: {what} must be a number from 0 to 1000000, got {value}")]
     BadWeight { what: String, value: f64 },
     #[error("model file: {0}")]
     Invalid(String),
@@ -172,6 +172,11 @@ impl Model {
                 winsor: f.winsor.map(|[a, b]| (a, b)),
             });
         }
+        for (gi, g) in groups.iter().enumerate() {
+            if !factors.iter().any(|f| f.group == gi) {
+                return Err(ModelError::Invalid(format!("group {:?} has no factors (remove it or list a factor in it)", g.name)));
+            }
+        }
         // Effective weights: a group's share of the group weights in use, split among its
         // factors by their weights.
         let group_total: f64 =
@@ -204,8 +209,12 @@ impl Model {
     }
 }
 
+/// The largest weight a model may give a group or a factor: weights are relative, and
+/// bounded so that no sum of them can overflow.
+pub const MAX_WEIGHT: f64 = 1e6;
+
 fn check_weight(what: &str, value: f64) -> Result<(), ModelError> {
-    if value.is_finite() && value >= 0.0 {
+    if value.is_finite() && (0.0..=MAX_WEIGHT).contains(&value) {
         Ok(())
     } else {
         Err(ModelError::BadWeight { what: what.to_string(), value })
@@ -270,6 +279,19 @@ mod tests {
         assert_eq!(names, ["value", "quality", "growth", "momentum", "analyst"]);
         let e = Model::from_toml("name='x'\n[groups]\nv='heavy'\n[[factors]]\nname='roe'\ngroup='v'\n").unwrap_err();
         assert!(e.to_string().contains("weight of group \"v\""), "{e}");
+    }
+
+    #[test]
+    fn huge_weights_and_empty_groups_are_refused() {
+        let e = Model::from_toml("name='x'\n[groups]\nv=1e308\n[[factors]]\nname='roe'\ngroup='v'\n").unwrap_err();
+        assert!(e.to_string().contains("weight of group \"v\""), "{e}");
+        let e = Model::from_toml("name='x'\n[groups]\nv=1\n[[factors]]\nname='roe'\ngroup='v'\nweight=1e308\n").unwrap_err();
+        assert!(e.to_string().contains("weight of factor \"roe\""), "{e}");
+        let e = Model::from_toml("name='x'\n[groups]\nv=1\nempty=1\n[[factors]]\nname='roe'\ngroup='v'\n").unwrap_err();
+        assert!(e.to_string().contains("group \"empty\" has no factors"), "{e}");
+        // At the bound, the composite stays finite.
+        let m = Model::from_toml("name='x'\n[groups]\nv=1e6\nq=1e6\n[[factors]]\nname='roe'\ngroup='v'\nweight=1e6\n[[factors]]\nname='profit_margin'\ngroup='q'\nweight=1e6\n");
+        assert!(m.is_ok(), "{:?}", m.err());
     }
 
     #[test]

@@ -21,9 +21,15 @@ pub enum FetchError {
     NotFound,
     #[error("malformed reply: {0}")]
     Malformed(String),
-    #[error("HTTP {0} from the API, retries exhausted")]
+    #[error("HTTP {0} from the API")]
     Http(u16),
-    #[error("timed out after retries")]
+    /// A 3xx reply: never followed, since the request URL carries the API key.
+    #[error("the API answered with a redirect ({0}); redirects are not followed")]
+    Redirect(String),
+    /// Never asked: the API had stopped answering (the client's circuit breaker).
+    #[error("not asked: the API stopped answering ({0} connection failures in a row)")]
+    ApiDown(u32),
+    #[error("timed out")]
     Timeout,
     #[error("network error: {0}")]
     Transport(String),
@@ -33,6 +39,25 @@ pub enum FetchError {
 }
 
 impl FetchError {
+    /// The same error with every text from the server passed through
+    /// [`crate::sanitize::clean`] (control characters dropped, secrets masked).
+    pub fn sanitized(self) -> FetchError {
+        use crate::sanitize::clean_short;
+        match self {
+            FetchError::InvalidCall(t) => FetchError::InvalidCall(clean_short(&t, 200)),
+            FetchError::Malformed(t) => FetchError::Malformed(clean_short(&t, 200)),
+            FetchError::Redirect(t) => FetchError::Redirect(clean_short(&t, 200)),
+            FetchError::Transport(t) => FetchError::Transport(clean_short(&t, 300)),
+            FetchError::Unfinished(t) => FetchError::Unfinished(clean_short(&t, 300)),
+            other => other,
+        }
+    }
+
+    /// A failure to reach the server at all (counted by the circuit breaker).
+    pub fn is_connection_failure(&self) -> bool {
+        matches!(self, FetchError::Transport(_) | FetchError::Timeout)
+    }
+
     /// Worth another attempt after a pause.
     pub fn is_retryable(&self) -> bool {
         matches!(

@@ -253,14 +253,14 @@ pub fn apply_llm_scores(r: &mut RunReport, scores: &BTreeMap<Symbol, u8>, weight
     r.picks = r.ranking.iter().take(r.top).cloned().collect();
 }
 
-/// "ranked 20 of 503 symbols (4.0%, under the 90% gate): 483 had no data (daily quota exhausted: 478, unknown symbol: 5)"
+/// "scored 20 of 503 symbols (4.0%, under the 90% gate): 483 had no data (daily quota exhausted: 478, unknown symbol: 5)"
 fn partial_reason(scored: usize, universe: usize, gate: f64, failures: &[(Symbol, FetchError)]) -> String {
     let mut kinds: BTreeMap<String, usize> = BTreeMap::new();
     for (_, e) in failures {
         *kinds.entry(short_kind(e).to_string()).or_default() += 1;
     }
     let pct = if universe == 0 { 0.0 } else { scored as f64 / universe as f64 * 100.0 };
-    let mut s = format!("ranked {scored} of {universe} symbols ({pct:.1}%, under the {:.0}% gate)", gate * 100.0);
+    let mut s = format!("scored {scored} of {universe} symbols ({pct:.1}%, under the {:.0}% gate)", gate * 100.0);
     if !failures.is_empty() {
         let mut list: Vec<(String, usize)> = kinds.into_iter().collect();
         list.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
@@ -280,6 +280,8 @@ fn short_kind(e: &FetchError) -> &'static str {
         FetchError::NotFound => "unknown symbol",
         FetchError::Malformed(_) => "malformed reply",
         FetchError::Http(_) => "HTTP error",
+        FetchError::Redirect(_) => "redirect refused",
+        FetchError::ApiDown(_) => "API down",
         FetchError::Timeout => "timeout",
         FetchError::Transport(_) => "network error",
         FetchError::Unfinished(_) => "run part unfinished",
@@ -480,7 +482,7 @@ mod tests {
         };
         let r = build(inputs(&u, &m), &fetched);
         let why = r.partial.clone().unwrap();
-        assert!(why.contains("ranked 1 of 3") && why.contains("daily quota exhausted: 2"), "{why}");
+        assert!(why.contains("scored 1 of 3") && why.contains("daily quota exhausted: 2"), "{why}");
         assert!(r.subject().starts_with("PARTIAL: [SYNTHETIC]"), "{}", r.subject());
         assert!(r.headline().starts_with("PARTIAL REPORT"));
         assert_eq!(r.unranked.len(), 2);

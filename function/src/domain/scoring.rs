@@ -344,7 +344,8 @@ fn rank_with_threads(model: &Model, candidates: &[Candidate], threads: usize) ->
     let mut unranked = Vec::new();
     for i in 0..n {
         let r = row(i);
-        let coverage: f64 = model.factors.iter().zip(r).filter(|(_, c)| c.1.is_some()).map(|(f, _)| f.effective_weight).sum();
+        // `+ 0.0`: an empty f64 sum is -0.0, which prints as "-0%".
+        let coverage: f64 = model.factors.iter().zip(r).filter(|(_, c)| c.1.is_some()).map(|(f, _)| f.effective_weight).sum::<f64>() + 0.0;
         if coverage + 1e-9 < model.min_coverage {
             // Each missing factor with why: what a reader needs to believe the gap.
             let missing: Vec<String> = model
@@ -368,6 +369,14 @@ fn rank_with_threads(model: &Model, candidates: &[Candidate], threads: usize) ->
         let group_weights: Vec<f64> = model.groups.iter().map(|g| g.weight).collect();
         let cells: Vec<(usize, f64, Option<f64>)> = model.factors.iter().zip(r).map(|(f, c)| (f.group, f.weight, c.1)).collect();
         let (groups, composite) = combine(&group_weights, &cells);
+        if !composite.is_finite() || groups.iter().flatten().any(|g| !g.is_finite()) {
+            // Never ranked by an `inf` or NaN (which would sort by symbol instead).
+            unranked.push(Unranked {
+                symbol: cands[i].member.symbol.clone(),
+                reason: "the composite score is not a finite number (check the model's weights)".into(),
+            });
+            continue;
+        }
         scored.push(Scored { i, composite: round2(composite), coverage, groups });
     }
 

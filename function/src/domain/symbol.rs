@@ -90,6 +90,7 @@ pub fn parse_list<'a, I: IntoIterator<Item = &'a str>>(items: I) -> (Vec<Symbol>
     let mut seen = std::collections::HashSet::new();
     let mut good = Vec::new();
     let mut bad = Vec::new();
+    let mut seen_bad = std::collections::HashSet::new();
     for item in items {
         if item.trim().is_empty() {
             continue;
@@ -100,7 +101,12 @@ pub fn parse_list<'a, I: IntoIterator<Item = &'a str>>(items: I) -> (Vec<Symbol>
                     good.push(s);
                 }
             }
-            Err(e) => bad.push(e),
+            // A bad ticker given many times is reported once.
+            Err(e) => {
+                if seen_bad.insert((e.shown.clone(), e.why)) {
+                    bad.push(e)
+                }
+            }
         }
     }
     (good, bad)

@@ -127,8 +127,10 @@ impl Universe {
         for (i, rec) in rdr.records().enumerate() {
             let row = i + 2; // 1-based, after the header
             let rec = rec.map_err(|e| UniverseError::Csv(format!("row {row}: {e}")))?;
-            let field = |j: usize| rec.get(j).unwrap_or("").to_string();
-            let symbol = match Symbol::parse(&field(sym_i)) {
+            // Names and sectors pass the cleaning step where they enter: no control
+            // characters or bidi overrides reach a terminal, the CSV or an email.
+            let field = |j: usize| crate::sanitize::clean_short(rec.get(j).unwrap_or(""), 200);
+            let symbol = match Symbol::parse(rec.get(sym_i).unwrap_or("")) {
                 Ok(s) => s,
                 Err(e) => {
                     issues.bad_symbols.push((row, e));

@@ -23,6 +23,8 @@ use std::sync::{Arc, Mutex};
 /// How long a learned bulk-quote entitlement is trusted before it is probed again: under a
 /// week, so a weekly run notices an upgraded key by the next week (one call per run).
 pub const ENTITLEMENT_TTL_SECS: i64 = 6 * 86_400;
+/// A cache entry larger than this is unusable (a real one is ~2 KB).
+pub const MAX_ENTRY_BYTES: usize = 256 * 1024;
 /// Symbols per REALTIME_BULK_QUOTES call (the API's limit).
 pub const BULK_BATCH: usize = 100;
 
@@ -221,12 +223,19 @@ async fn read_all<S: ObjectStore>(
     parallel: usize,
 ) -> Vec<Result<Option<CacheEntry>, String>> {
     let keys: Vec<String> = members.iter().map(|m| cache.key(&m.symbol)).collect();
+    let symbols: Arc<Vec<Symbol>> = Arc::new(members.iter().map(|m| m.symbol.clone()).collect());
     let store = cache.store.clone();
     for_each_parallel(keys, parallel, move |keys, i| {
-        let store = store.clone();
+        let (store, symbols) = (store.clone(), symbols.clone());
         async move {
             match store.get(&keys[i]).await {
-                Ok(b) => serde_json::from_slice(&b).map(Some).map_err(|e| e.to_string()),
+                Ok(b) if b.len() > MAX_ENTRY_BYTES => Err(format!("larger than {MAX_ENTRY_BYTES} bytes")),
+                Ok(b) => match serde_json::from_slice::<CacheEntry>(&b) {
+                    // An entry is only good for the symbol it is filed under.
+                    Ok(e) if e.symbol != symbols[i] => Err(format!("the entry is for {}, not {}", e.symbol, symbols[i])),
+                    Ok(e) => Ok(Some(CacheEntry { fundamentals: e.fundamentals.sanitized(), ..e })),
+                    Err(e) => Err(e.to_string()),
+                },
                 Err(StoreError::NotFound(_)) => Ok(None),
                 Err(e) => Err(e.to_string()),
             }

@@ -464,8 +464,12 @@ where
         drop(fetched);
         let mut art = publish::render_all(&report, &self.settings.mail);
         let prefix = keys::report_prefix(&time::date(now), run_id);
-        publish::store(self.store.as_ref(), &prefix, &mut art).await?;
+        // History first, taken back if the report cannot be stored (as in run_once).
         self.insight.remember(&report, now).await?;
+        if let Err(e) = publish::store(self.store.as_ref(), &prefix, &mut art).await {
+            self.insight.forget(&report, now).await;
+            return Err(e.into());
+        }
         let latest = json!({"run_id": run_id, "prefix": prefix, "generated_at": report.generated_at, "partial": report.partial});
         self.store.put(keys::LATEST, serde_json::to_vec_pretty(&latest).expect("json")).await?;
 

@@ -42,6 +42,11 @@ impl<S: ObjectStore> History<S> {
         out
     }
 
+    /// Removes a record saved by a run that then failed to publish.
+    pub async fn delete(&self, record: &RunRecord) -> Result<(), StoreError> {
+        self.store.delete(&format!("{}{}", self.prefix, record.key_name())).await
+    }
+
     pub async fn save(&self, record: &RunRecord) -> Result<(), StoreError> {
         let body = serde_json::to_vec(record).expect("record serialises");
         self.store.put(&format!("{}{}", self.prefix, record.key_name()), body).await
@@ -80,6 +85,15 @@ impl<S: ObjectStore> Insight<S> {
             None => Ok(()),
         }
     }
+
+    /// Takes back this run's record (its report could not be published); best effort.
+    pub async fn forget(&self, report: &RunReport, now: i64) {
+        if let Some(h) = &self.history {
+            if let Err(e) = h.delete(&RunRecord::from_report(report, now)).await {
+                tracing::error!(error = %e, "history record of an unpublished run not removed");
+            }
+        }
+    }
 }
 
 /// Changes since the previous run and the track record, from `records` (any order).
@@ -97,7 +111,13 @@ pub async fn add_llm_scores(report: &mut RunReport, commentator: &dyn Commentato
     let weight = report.model.llm_weight;
     let prompt = commentary::score_prompt(&report.ranking);
     let model = commentator.model();
-    let not_applied = |note: String| LlmScoring { weight, model: model.clone(), scored: 0, applied: false, note };
+    let not_applied = |note: String| LlmScoring {
+        weight,
+        model: model.clone(),
+        scored: 0,
+        applied: false,
+        note: crate::sanitize::clean_short(&note, 600),
+    };
     report.llm_scoring = Some(match commentator.complete(&prompt).await {
         Err(e) => not_applied(format!("LLM score not applied ({e}); the ranking is the data's alone")),
         Ok(content) => match commentary::validate_scores(&content, &prompt) {
@@ -133,7 +153,8 @@ pub async fn add_commentary(report: &mut RunReport, commentator: &dyn Commentato
     // A pick's commentary may name its own company only: any other ranked company is foreign.
     prompt.forbid_companies(report.ranking.iter().map(|p| (&p.symbol, p.name.as_str())));
     let model = commentator.model();
-    let fallback = |why: String| CommentarySource::rules(format!("rule-based reasons: {why}"));
+    // The reply's texts (JSON escapes decoded) pass the cleaning step once more.
+    let fallback = |why: String| CommentarySource::rules(crate::sanitize::clean_short(&format!("rule-based reasons: {why}"), 600));
     report.commentary = match commentator.complete(&prompt).await {
         Err(CommentaryError::Off(why)) => CommentarySource::rules(format!("rule-based reasons ({why})")),
         Err(e) => {
@@ -146,7 +167,7 @@ pub async fn add_commentary(report: &mut RunReport, commentator: &dyn Commentato
                 fallback(format!("LLM reply rejected ({e})"))
             }
             Ok(v) if v.notes.is_empty() => CommentarySource {
-                removed: v.dropped.clone(),
+                removed: v.dropped.iter().map(|d| crate::sanitize::clean(d)).collect(),
                 ..fallback(format!("no LLM commentary passed validation ({} removed; listed in results.json)", v.dropped.len()))
             },
             Ok(v) => {
@@ -155,7 +176,7 @@ pub async fn add_commentary(report: &mut RunReport, commentator: &dyn Commentato
                 }
                 let n = v.notes.len();
                 for p in &mut report.picks {
-                    p.commentary = v.notes.get(&p.symbol).cloned();
+                    p.commentary = v.notes.get(&p.symbol).map(|n| crate::sanitize::clean(n));
                 }
                 let others = v.dropped.len() - v.sentences_removed;
                 let removed = match (v.sentences_removed, others) {
@@ -167,7 +188,8 @@ pub async fn add_commentary(report: &mut RunReport, commentator: &dyn Commentato
                     source: "llm".into(),
                     model,
                     note: format!("commentary for {n} of {} picks{removed}", report.picks.len()),
-                    removed: v.dropped.clone(),
+                    // What the model wrote goes through the one cleaning step like any reply text.
+                    removed: v.dropped.iter().map(|d| crate::sanitize::clean(d)).collect(),
                 }
             }
         },

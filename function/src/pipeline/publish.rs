@@ -30,7 +30,10 @@ pub struct Artifacts {
     pub text: String,
 }
 
+/// Every text from outside was cleaned where it entered; the rendered forms are masked
+/// against the configured secrets once more before anything is written or sent.
 pub fn render_all(report: &RunReport, mail: &MailSettings) -> Artifacts {
+    use crate::sanitize::{mask_secrets, mask_secrets_bytes};
     let unsub = mail.unsubscribe_url();
     Artifacts {
         results_json: {
@@ -38,11 +41,11 @@ pub fn render_all(report: &RunReport, mail: &MailSettings) -> Artifacts {
             // the old and the new buffer at once.
             let mut buf = Vec::with_capacity(16 * 1024 + report.ranking.len() * 1600);
             serde_json::to_writer(&mut buf, report).expect("report serialises");
-            buf
+            mask_secrets_bytes(buf)
         },
-        csv: render::csv::render(report),
-        html: render::html::render(report, &unsub),
-        text: render::text::email_text(report, &unsub),
+        csv: mask_secrets(&render::csv::render(report)),
+        html: mask_secrets(&render::html::render(report, &unsub)),
+        text: mask_secrets(&render::text::email_text(report, &unsub)),
     }
 }
 

@@ -97,8 +97,14 @@ where
     report.cache = cache_report;
     insight.enrich(&mut report, now).await;
     let mut art = publish::render_all(&report, &req.mail);
-    publish::store(store, &req.prefix, &mut art).await?;
+    // History first: a run whose record cannot be written publishes nothing, and a report
+    // that cannot be stored takes its record back, so neither is ever out without the
+    // other (the CLI then moves its whole run directory into place in one step).
     insight.remember(&report, now).await?;
+    if let Err(e) = publish::store(store, &req.prefix, &mut art).await {
+        insight.forget(&report, now).await;
+        return Err(e);
+    }
     let delivery = publish::send_all(mailer, &report, &art, &req.mail, now).await;
     tracing::info!(run_id = %report.run_id, ranked = report.coverage.ranked, universe = report.universe_size, "Analysis complete");
     Ok(RunOutcome { report, delivery })

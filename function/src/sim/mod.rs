@@ -30,12 +30,17 @@ pub const INVALID_CALL_TEXT: &str =
     "Invalid API call. Please retry or visit the documentation (https://www.alphavantage.co/documentation/) for this function.";
 pub const MISSING_KEY_TEXT: &str = "the parameter apikey is invalid or missing. Please claim your free API key on (https://www.alphavantage.co/support/#api-key). It should take less than 20 seconds.";
 
+/// The functions the simulator serves; a fault can be set for a whole function.
+pub const FUNCTIONS: [&str; 4] = ["OVERVIEW", "GLOBAL_QUOTE", "REALTIME_BULK_QUOTES", "EARNINGS_CALENDAR"];
+/// How long a client may take to send a request's headers (slowloris defence), by default.
+pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(5);
+
 /// Faults the simulator can inject.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Fault {
     Http500,
     Http503,
-    /// Answers after 3x the usual latency plus a second.
+    /// The normal, valid reply, after 3x the usual latency plus a second.
     Slow,
     /// Holds the connection for a minute before answering.
     Hang,
@@ -105,6 +110,8 @@ pub struct SimConfig {
     /// The simulated date (days since 1970-01-01); `None` = today.
     pub day: Option<i64>,
     pub hang: Duration,
+    /// A client that has not sent a request's headers within this time is disconnected.
+    pub header_timeout: Duration,
     /// Sets the share of companies that reported in a given week (benchmarks).
     pub reporting: Option<synth::Reporting>,
 }
@@ -124,6 +131,7 @@ impl Default for SimConfig {
             premium: false,
             day: None,
             hang: Duration::from_secs(60),
+            header_timeout: HEADER_READ_TIMEOUT,
             reporting: None,
         }
     }
@@ -234,7 +242,14 @@ impl Simulator {
             (roll < self.cfg.fault_rate && !self.cfg.faults.is_empty())
                 .then(|| self.cfg.faults[(mix(n ^ 0xFA17) % self.cfg.faults.len() as u64) as usize])
         });
+        let list = if params.contains_key("symbols") { param("symbols") } else { param("symbol") };
         let mut reply = match fault {
+            Some(Fault::Slow) => {
+                self.faults.fetch_add(1, Relaxed);
+                self.served.fetch_add(1, Relaxed);
+                let r = self.answer(param("function"), &symbol, list, param("horizon"));
+                Reply { delay: self.cfg.latency * 2 + Duration::from_secs(1), ..r }
+            }
             Some(f) => {
                 self.faults.fetch_add(1, Relaxed);
                 self.fault_reply(f)
@@ -242,7 +257,6 @@ impl Simulator {
             None => {
                 self.served.fetch_add(1, Relaxed);
                 // Bulk quotes take a comma-separated `symbol` (the real API's form).
-                let list = if params.contains_key("symbols") { param("symbols") } else { param("symbol") };
                 self.answer(param("function"), &symbol, list, param("horizon"))
             }
         };
@@ -254,6 +268,7 @@ impl Simulator {
         match f {
             Fault::Http500 => Reply { status: 500, body: "Internal Server Error".into(), delay: Duration::ZERO, fixture: false },
             Fault::Http503 => Reply { status: 503, body: "Service Unavailable".into(), delay: Duration::ZERO, fixture: false },
+            // Answered in `handle` (it needs the request); here only for completeness.
             Fault::Slow => Reply { delay: self.cfg.latency * 2 + Duration::from_secs(1), ..Reply::json(json!({})) },
             Fault::Hang => Reply { status: 200, body: "{}".into(), delay: self.cfg.hang, fixture: false },
             Fault::Malformed => {
@@ -397,6 +412,7 @@ impl Drop for Running {
 pub async fn start(cfg: SimConfig, port: u16) -> std::io::Result<Running> {
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
     let addr = listener.local_addr()?;
+    let header_timeout = cfg.header_timeout;
     let sim = Arc::new(Simulator::new(cfg));
     let serving = sim.clone();
     let task = tokio::spawn(async move {
@@ -406,7 +422,13 @@ pub async fn start(cfg: SimConfig, port: u16) -> std::io::Result<Running> {
             let sim = serving.clone();
             tokio::spawn(async move {
                 let svc = service_fn(move |req| sim.clone().respond(req));
-                let _ = hyper::server::conn::http1::Builder::new().serve_connection(TokioIo::new(stream), svc).await;
+                // A client that sends its headers slower than HEADER_READ_TIMEOUT is cut off
+                // (a slowloris would otherwise hold the connection for ever).
+                let _ = hyper::server::conn::http1::Builder::new()
+                    .timer(hyper_util::rt::TokioTimer::new())
+                    .header_read_timeout(header_timeout)
+                    .serve_connection(TokioIo::new(stream), svc)
+                    .await;
             });
         }
     });

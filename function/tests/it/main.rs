@@ -6,6 +6,8 @@ mod helpers;
 mod cache;
 mod cli;
 mod coordinator;
+mod hostile;
+mod hostile_props;
 mod insight;
 mod pipeline;
 mod recorded_data;
