@@ -8,6 +8,7 @@
 
 use crate::ports::{ObjectStore, StoreError};
 use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_s3::operation::put_object::PutObjectError;
 use aws_sdk_s3::primitives::ByteStream;
 
 #[derive(Clone)]
@@ -19,6 +20,39 @@ pub struct S3Store {
 impl S3Store {
     pub fn new(client: aws_sdk_s3::Client, bucket: impl Into<String>) -> S3Store {
         S3Store { client, bucket: bucket.into() }
+    }
+}
+
+/// The condition a write carries.
+enum Condition<'a> {
+    /// `If-None-Match: *`: only if the key does not exist.
+    Absent,
+    /// `If-Match: <etag>`: only if the object is still the one read.
+    Matches(&'a str),
+}
+
+impl S3Store {
+    /// One conditional PUT, sent again while S3 answers 409 ConditionalRequestConflict (a
+    /// concurrent conditional write on the key: retry, the outcome is not decided yet), at
+    /// most [`CONFLICT_ATTEMPTS`] times. Every other answer goes back to the caller to map.
+    async fn put_conditional(&self, key: &str, body: Vec<u8>, condition: Condition<'_>) -> Result<(), SdkError<PutObjectError>> {
+        let mut attempt = 0;
+        loop {
+            let put = self.client.put_object().bucket(&self.bucket).key(key).body(ByteStream::from(body.clone()));
+            let put = match condition {
+                Condition::Absent => put.if_none_match("*"),
+                Condition::Matches(tag) => put.if_match(tag),
+            };
+            match put.send().await {
+                Ok(_) => return Ok(()),
+                Err(e) if conflict(&e) && attempt + 1 < CONFLICT_ATTEMPTS => {
+                    tracing::info!(key, attempt, "409 ConditionalRequestConflict; retrying the conditional write");
+                    conflict_pause(attempt).await;
+                    attempt += 1;
+                }
+                Err(e) => return Err(e),
+            }
+        }
     }
 }
 
@@ -66,20 +100,10 @@ impl ObjectStore for S3Store {
     }
 
     async fn put_if_absent(&self, key: &str, body: Vec<u8>) -> Result<(), StoreError> {
-        let mut attempt = 0;
-        loop {
-            let sent =
-                self.client.put_object().bucket(&self.bucket).key(key).body(ByteStream::from(body.clone())).if_none_match("*").send().await;
-            match sent {
-                Ok(_) => return Ok(()),
-                Err(e) if precondition_failed(&e) => return Err(StoreError::AlreadyExists(key.to_string())),
-                Err(e) if conflict(&e) && attempt + 1 < CONFLICT_ATTEMPTS => {
-                    tracing::info!(key, attempt, "409 ConditionalRequestConflict; retrying the conditional write");
-                    conflict_pause(attempt).await;
-                    attempt += 1;
-                }
-                Err(e) => return Err(io(key, &e)),
-            }
+        match self.put_conditional(key, body, Condition::Absent).await {
+            Ok(()) => Ok(()),
+            Err(e) if precondition_failed(&e) => Err(StoreError::AlreadyExists(key.to_string())),
+            Err(e) => Err(io(key, &e)),
         }
     }
 
@@ -121,21 +145,11 @@ impl ObjectStore for S3Store {
     }
 
     async fn replace_if_match(&self, key: &str, body: Vec<u8>, tag: &str) -> Result<(), StoreError> {
-        let mut attempt = 0;
-        loop {
-            let sent =
-                self.client.put_object().bucket(&self.bucket).key(key).body(ByteStream::from(body.clone())).if_match(tag).send().await;
-            match sent {
-                Ok(_) => return Ok(()),
-                Err(e) if precondition_failed(&e) => return Err(StoreError::Conflict(key.to_string())),
-                Err(e) if conflict(&e) && attempt + 1 < CONFLICT_ATTEMPTS => {
-                    tracing::info!(key, attempt, "409 ConditionalRequestConflict; retrying the conditional write");
-                    conflict_pause(attempt).await;
-                    attempt += 1;
-                }
-                Err(e) if status(&e) == Some(404) => return Err(StoreError::NotFound(key.to_string())),
-                Err(e) => return Err(io(key, &e)),
-            }
+        match self.put_conditional(key, body, Condition::Matches(tag)).await {
+            Ok(()) => Ok(()),
+            Err(e) if precondition_failed(&e) => Err(StoreError::Conflict(key.to_string())),
+            Err(e) if status(&e) == Some(404) => Err(StoreError::NotFound(key.to_string())),
+            Err(e) => Err(io(key, &e)),
         }
     }
 
