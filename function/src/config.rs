@@ -4,7 +4,7 @@
 use std::fmt;
 use std::time::Duration;
 
-/// CloudWatch namespace of the EMF metrics when METRICS_NAMESPACE is unset (contracts/metrics.json).
+/// CloudWatch namespace of the EMF metrics when METRICS_NAMESPACE is unset (contracts/contract.json).
 pub const DEFAULT_METRICS_NAMESPACE: &str = "StockPicks";
 
 /// A secret string (an API key). Its `Debug` and `Display` never show it.

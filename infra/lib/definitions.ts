@@ -70,14 +70,14 @@ function need(cond: boolean, rel: string, what: string): void {
 
 const SOURCES: MetricSource[] = ['function', 'custom', 'dlq', 'bucket', 'ses', 'marker', 'scheduler'];
 
-/** The custom metrics the function emits: contracts/metrics.json, shared with the Rust tests. */
+/** The custom metrics the function emits: contracts/contract.json, shared with the Rust tests. */
 export interface MetricsContract {
   namespace: string;
   dimensions: string[];
   metrics: Record<string, { unit: string; what: string }>;
 }
 
-export function loadMetricsContract(rel = 'contracts/metrics.json'): MetricsContract {
+export function loadMetricsContract(rel = 'contracts/contract.json'): MetricsContract {
   const doc = load(rel);
   need(typeof doc.namespace === 'string' && /^[A-Za-z][A-Za-z0-9/_.-]*$/.test(doc.namespace), rel, 'namespace missing or malformed');
   need(Array.isArray(doc.dimensions) && doc.dimensions.length > 0, rel, 'dimensions must be a non-empty list');
@@ -94,7 +94,7 @@ function checkMetric(rel: string, where: string, m: MetricRef, contract: Metrics
   need(typeof m.name === 'string' && m.name.length > 0, rel, `${where}: name missing`);
   need(typeof m.stat === 'string' && m.stat.length > 0, rel, `${where}: stat missing`);
   // An alarm on a name the function never emits sits in INSUFFICIENT_DATA (or OK) for ever.
-  if (m.source === 'custom') need(m.name in contract.metrics, rel, `${where}: ${m.name} is not a metric of contracts/metrics.json`);
+  if (m.source === 'custom') need(m.name in contract.metrics, rel, `${where}: ${m.name} is not a metric of contracts/contract.json`);
   if (m.source === 'marker' && markers) need(markers.includes(m.name), rel, `${where}: ${m.name} is not a marker of the dashboard`);
 }
 

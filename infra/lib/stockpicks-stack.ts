@@ -309,7 +309,7 @@ class Monitoring extends Construct {
           // metrics dimensions, https://docs.aws.amazon.com/lambda/latest/dg/monitoring-metrics-types.html).
           return f.fn.metric(r.name, base);
         case 'custom':
-          // The dimension the function's EMF lines carry (contracts/metrics.json); its value is
+          // The dimension the function's EMF lines carry (contracts/contract.json); its value is
           // AWS_LAMBDA_FUNCTION_NAME.
           return new cloudwatch.Metric({ namespace: contract.namespace, metricName: r.name, dimensionsMap: Object.fromEntries(contract.dimensions.map((d) => [d, f.functionName])), ...base });
         case 'marker':

@@ -268,7 +268,7 @@ describe('alarms, dashboard, delivery', () => {
     for (const s of Object.values(resources).filter((r) => r.Type === 'AWS::Scheduler::Schedule')) assert.equal(s.Properties.GroupName ?? 'default', 'default');
   });
 
-  // One definition (contracts/metrics.json) for what the function emits and what alarms watch.
+  // One definition (contracts/contract.json) for what the function emits and what alarms watch.
   it('watches custom metrics with the contract\'s namespace and dimensions, valued with the function name', () => {
     const contract = loadMetricsContract();
     const custom = alarms().flatMap((a) => [

@@ -23,7 +23,7 @@ def test_a_sweep_reports_the_report_age_and_unconfirmed_email_locks(stack):
 
 
 def test_every_emitted_metric_is_in_the_contract(stack):
-    contract = json.loads((ROOT / "contracts/metrics.json").read_text())
+    contract = json.loads((ROOT / "contracts/contract.json").read_text())
     names, dims = set(), set()
     for line in stack.logs["watch"].read_text().splitlines():
         start = line.find("{")

@@ -37,9 +37,9 @@ impl Metrics for EmfMetrics {
 mod tests {
     use super::*;
 
-    /// contracts/metrics.json: the one definition the alarms (infra/lib/definitions.ts) and
+    /// contracts/contract.json: the one definition the alarms (infra/lib/definitions.ts) and
     /// this code share.
-    const CONTRACT: &str = include_str!("../../../contracts/metrics.json");
+    const CONTRACT: &str = include_str!("../../../contracts/contract.json");
 
     /// Every metric name the code emits: the string literal in each `.count("…"`,
     /// `.milliseconds("…"`, `.ratio("…"` and `.put("…"` call of a `metrics` value.
@@ -76,9 +76,9 @@ mod tests {
         let emitted = emitted_names();
         assert!(emitted.len() >= 10, "the scan found the emitting calls: {emitted:?}");
         let undeclared: Vec<_> = emitted.difference(&declared).collect();
-        assert!(undeclared.is_empty(), "emitted but not in contracts/metrics.json (no alarm or widget may watch them): {undeclared:?}");
+        assert!(undeclared.is_empty(), "emitted but not in contracts/contract.json (no alarm or widget may watch them): {undeclared:?}");
         let never: Vec<_> = declared.difference(&emitted).collect();
-        assert!(never.is_empty(), "declared in contracts/metrics.json but never emitted (an alarm on them never fires): {never:?}");
+        assert!(never.is_empty(), "declared in contracts/contract.json but never emitted (an alarm on them never fires): {never:?}");
         // The namespace the stack passes as METRICS_NAMESPACE is the function's default too,
         // and the dimension set is the one every EMF line carries.
         assert_eq!(contract["namespace"], crate::config::DEFAULT_METRICS_NAMESPACE);

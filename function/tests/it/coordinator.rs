@@ -400,16 +400,16 @@ async fn distributed_lanes_share_one_calendar_and_the_cache() {
     assert!(results["coverage"]["ratio"].as_f64().unwrap() > 0.95);
 }
 
-/// The metric names of contracts/metrics.json, which the alarms watch.
+/// The metric names of contracts/contract.json, which the alarms watch.
 fn declared_metrics() -> Vec<String> {
-    let contract: Value = serde_json::from_str(include_str!("../../../contracts/metrics.json")).unwrap();
+    let contract: Value = serde_json::from_str(include_str!("../../../contracts/contract.json")).unwrap();
     contract["metrics"].as_object().unwrap().keys().cloned().collect()
 }
 
 fn assert_all_declared(w: &World) {
     let declared = declared_metrics();
     for (name, _, _) in w.metrics.0.lock().unwrap().iter() {
-        assert!(declared.contains(name), "{name} emitted but not in contracts/metrics.json");
+        assert!(declared.contains(name), "{name} emitted but not in contracts/contract.json");
     }
 }
 
