@@ -64,7 +64,7 @@ describe('metric math in alarms', () => {
 describe('metrics the function emits (contracts/contract.json)', () => {
   it('refuses an alarm on a custom metric the contract does not declare', () => {
     const rel = alarmsFile([{ ...base, id: 'Typo', metric: { source: 'custom', name: 'RunSucceded', stat: 'Sum' }, periodSeconds: 3600, evaluationPeriods: 1 }]);
-    assert.throws(() => loadAlarms(rel, contract), /RunSucceded is not a metric of contracts\/metrics.json/);
+    assert.throws(() => loadAlarms(rel, contract), /RunSucceded is not a metric of contracts\/contract.json/);
   });
 
   it('refuses the live-alias source: alarms watch the function as a whole', () => {
