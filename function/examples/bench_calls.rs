@@ -18,7 +18,7 @@ use stockpicks::domain::universe::Universe;
 use stockpicks::pipeline::cache::OverviewCache;
 use stockpicks::pipeline::insight::Insight;
 use stockpicks::pipeline::publish::MailSettings;
-use stockpicks::pipeline::run::{run_once, RunRequest};
+use stockpicks::pipeline::run::{run_once, RunPorts, RunRequest};
 use stockpicks::ports::{FixedClock, MarketData, NoProgress};
 use stockpicks::sim::synth::Reporting;
 use stockpicks::sim::{self, SimConfig};
@@ -61,15 +61,16 @@ async fn run(day: i64, premium: bool, share: f64, week_ending: i64, cache_dir: &
         warnings: vec![],
     };
     let outcome = run_once(
-        client.clone(),
-        |m: &AlphaVantage| m.data_source(),
-        &DirStore::new(&out),
-        &Insight::<DirStore>::none(),
-        Some(&cache),
-        &FileMailer::new(&out),
-        &FixedClock(day * 86_400 + 13 * 3600),
+        RunPorts {
+            market: client.clone(),
+            store: &DirStore::new(&out),
+            insight: &Insight::<DirStore>::none(),
+            cache: Some(&cache),
+            mailer: &FileMailer::new(&out),
+            clock: &FixedClock(day * 86_400 + 13 * 3600),
+            progress: Arc::new(NoProgress),
+        },
         req,
-        Arc::new(NoProgress),
     )
     .await
     .expect("run");

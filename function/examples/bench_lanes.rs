@@ -21,7 +21,7 @@ use stockpicks::adapters::local_store::DirStore;
 use stockpicks::config::{PriceSource, Secret};
 use stockpicks::domain::model::DEFAULT_MODEL_TOML;
 use stockpicks::domain::universe::Universe;
-use stockpicks::pipeline::coordinator::{Coordinator, Invocation, Settings};
+use stockpicks::pipeline::coordinator::{Adapters, Coordinator, Invocation, Parts, Settings};
 use stockpicks::pipeline::insight::Insight;
 use stockpicks::pipeline::publish::MailSettings;
 use stockpicks::ports::{NoMetrics, ObjectStore, SystemClock};
@@ -30,7 +30,17 @@ use stockpicks::sim::{self, SimConfig};
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-type Coord = Coordinator<AlphaVantage, DirStore, InProcessInvoker, FileMailer, SystemClock>;
+struct Local;
+
+impl Adapters for Local {
+    type Market = AlphaVantage;
+    type Store = DirStore;
+    type Invoker = InProcessInvoker;
+    type Mailer = FileMailer;
+    type Clock = SystemClock;
+}
+
+type Coord = Coordinator<Local>;
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() {
@@ -44,32 +54,31 @@ async fn main() {
     std::fs::create_dir_all(&dir).expect("temp dir");
     let store = Arc::new(DirStore::new(&dir));
     let invoker = Arc::new(InProcessInvoker::default());
-    let coord: Arc<Coord> = Arc::new(Coordinator {
+    let parts = Parts {
         market: Box::new(move |r| Arc::new(AlphaVantage::new(ClientConfig::new(&base, Secret::new("bench"), r)).expect("client"))),
         store: store.clone(),
         invoker: invoker.clone(),
         mailer: Arc::new(FileMailer::new(&dir)),
         clock: Arc::new(SystemClock),
         metrics: Arc::new(NoMetrics),
-        settings: Settings {
-            rate_per_min: rate,
-            max_workers: 5,
-            price_source: PriceSource::Overview,
-            chunk_size: 50,
-            distributed_threshold: 100,
-            max_parallel_lanes: 10,
-            time_budget: Duration::from_secs(840),
-            run_deadline: Duration::from_secs(3600),
-            min_run_coverage: 0.9,
-            memory_mb: 1024,
-            latency_secs: 0.25,
-            cache_max_age_days: cache.then_some(30),
-            mail: MailSettings { sender: "bench@example.com".into(), recipients: vec!["reader@example.com".into()], unsubscribe: None },
-        },
-        model_toml: DEFAULT_MODEL_TOML.to_string(),
-        universe: Universe::sp500(),
         insight: Insight::none(),
-    });
+    };
+    let settings = Settings {
+        rate_per_min: rate,
+        max_workers: 5,
+        price_source: PriceSource::Overview,
+        chunk_size: 50,
+        distributed_threshold: 100,
+        max_parallel_lanes: 10,
+        time_budget: Duration::from_secs(840),
+        run_deadline: Duration::from_secs(3600),
+        min_run_coverage: 0.9,
+        memory_mb: 1024,
+        latency_secs: 0.25,
+        cache_max_age_days: cache.then_some(30),
+        mail: MailSettings { sender: "bench@example.com".into(), recipients: vec!["reader@example.com".into()], unsubscribe: None },
+    };
+    let coord: Arc<Coord> = Arc::new(Coordinator::new(parts, settings, DEFAULT_MODEL_TOML, Universe::sp500()).expect("model"));
     let weak = Arc::downgrade(&coord);
     invoker.set_handler(Arc::new(move |ev: Value| {
         let weak = weak.clone();
@@ -84,7 +93,8 @@ async fn main() {
     let symbols: Vec<String> = Universe::sp500().members.iter().take(n).map(|m| m.symbol.index_form()).collect();
     let before = running.sim.stats();
     let t0 = Instant::now();
-    let out = coord.handle(&json!({"op": "run", "symbols": symbols, "run_id": "bench"}), &Invocation::default()).await.expect("run");
+    let out =
+        coord.handle(&json!({"op": "run", "symbols": symbols, "run_id": "bench"}), &Invocation::default()).await.expect("run").to_json();
     invoker.drain().await;
     let wall = t0.elapsed().as_secs_f64();
     let after = running.sim.stats();

@@ -9,6 +9,7 @@
 pub mod adapters;
 pub mod alloc;
 pub mod config;
+pub mod contract;
 pub mod domain;
 pub mod pipeline;
 pub mod ports;

@@ -2,9 +2,11 @@
 //! edge (`adapters/`) and a local or in-memory one, so the local run and the Lambda run are
 //! the same pipeline with different parts plugged in.
 
+use crate::contract::Metric;
 use crate::domain::cache::Calendar;
 use crate::domain::commentary::Prompt;
 use crate::domain::fundamentals::Fundamentals;
+use crate::domain::report::DataSource;
 use crate::domain::Symbol;
 use std::future::Future;
 use std::pin::Pin;
@@ -23,8 +25,13 @@ pub trait MarketData: Send + Sync + 'static {
     /// Upcoming report dates (EARNINGS_CALENDAR, one call for all symbols).
     fn earnings_calendar(&self) -> impl Future<Output = Result<Calendar, FetchError>> + Send;
     fn stats(&self) -> ApiStats;
+    /// Where the data came from, as the replies said (the simulator and its fixtures
+    /// mark their replies).
+    fn data_source(&self) -> DataSource;
     /// True once any reply said it came from the simulator.
-    fn synthetic(&self) -> bool;
+    fn synthetic(&self) -> bool {
+        self.data_source().is_synthetic()
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -106,24 +113,16 @@ impl Clock for FixedClock {
     }
 }
 
-/// Operational metrics (CloudWatch EMF in Lambda; nothing locally).
+/// Operational metrics (CloudWatch EMF in Lambda; nothing locally). Only the metrics of
+/// the contract can be emitted, each with its declared unit.
 pub trait Metrics: Send + Sync {
-    fn put(&self, name: &str, value: f64, unit: &str);
-    fn count(&self, name: &str, value: f64) {
-        self.put(name, value, "Count");
-    }
-    fn milliseconds(&self, name: &str, value: f64) {
-        self.put(name, value, "Milliseconds");
-    }
-    fn ratio(&self, name: &str, value: f64) {
-        self.put(name, value, "None");
-    }
+    fn put(&self, metric: Metric, value: f64);
 }
 
 pub struct NoMetrics;
 
 impl Metrics for NoMetrics {
-    fn put(&self, _: &str, _: f64, _: &str) {}
+    fn put(&self, _: Metric, _: f64) {}
 }
 
 #[derive(Debug, thiserror::Error)]

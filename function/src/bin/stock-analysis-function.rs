@@ -11,10 +11,10 @@ use stockpicks::adapters::aws::{invoker::LambdaInvoker, s3::S3Store, secrets, se
 use stockpicks::adapters::emf::EmfMetrics;
 use stockpicks::adapters::openai;
 use stockpicks::config::{Config, LambdaConfig, REAL_HOST};
-use stockpicks::domain::model::{Model, DEFAULT_MODEL_TOML};
+use stockpicks::domain::model::DEFAULT_MODEL_TOML;
 use stockpicks::domain::state::keys;
 use stockpicks::domain::universe::Universe;
-use stockpicks::pipeline::coordinator::{Coordinator, Invocation, Settings};
+use stockpicks::pipeline::coordinator::{Adapters, Coordinator, Invocation, Parts, Settings};
 use stockpicks::pipeline::insight::{History, Insight};
 use stockpicks::pipeline::publish::MailSettings;
 use stockpicks::ports::SystemClock;
@@ -22,7 +22,17 @@ use stockpicks::ports::SystemClock;
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-type Coord = Coordinator<AlphaVantage, S3Store, LambdaInvoker, SesMailer, SystemClock>;
+struct Aws;
+
+impl Adapters for Aws {
+    type Market = AlphaVantage;
+    type Store = S3Store;
+    type Invoker = LambdaInvoker;
+    type Mailer = SesMailer;
+    type Clock = SystemClock;
+}
+
+type Coord = Coordinator<Aws>;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
@@ -58,7 +68,7 @@ async fn handle(coord: &Coord, ev: lambda_runtime::LambdaEvent<Value>) -> Result
     let span = tracing::info_span!("invocation", run_id, lane, request_id = %inv.request_id);
     let _guard = span.enter();
     match coord.handle(&ev.payload, &inv).await {
-        Ok(body) => Ok(body),
+        Ok(response) => Ok(response.to_json()),
         Err(e) => {
             // Retryable: Lambda's async retry runs the (idempotent) step again.
             tracing::error!(error = %e, "invocation failed");
@@ -78,8 +88,6 @@ fn plausible_deadline(deadline_ms: u64) -> Option<Instant> {
 async fn build() -> Result<Coord> {
     let cfg = Config::from_env()?;
     let lcfg = LambdaConfig::from_env()?;
-    let model_toml = DEFAULT_MODEL_TOML.to_string();
-    Model::from_toml(&model_toml).context("built-in model")?;
 
     let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
     // Emulators (moto) need path-style addressing; real S3 works either way.
@@ -117,34 +125,33 @@ async fn build() -> Result<Coord> {
     let commentator = openai::commentator(&cfg.openai, openai_key).map_err(anyhow::Error::msg)?;
     let store = Arc::new(S3Store::new(s3, &lcfg.bucket));
     tracing::info!(bucket = %lcfg.bucket, function = %lcfg.function_name, version = ?lcfg.function_version, rate = cfg.rate_per_min, "configured");
-    Ok(Coordinator {
+    let parts = Parts {
         market,
         store: store.clone(),
         invoker: Arc::new(LambdaInvoker::new(lambda, &lcfg.function_name, lcfg.function_version.clone())),
         mailer: Arc::new(SesMailer::new(ses, &cfg.email_sender, lcfg.ses_configuration_set.clone())),
         clock: Arc::new(SystemClock),
         metrics: Arc::new(EmfMetrics { namespace: lcfg.metrics_namespace.clone(), function: lcfg.function_name.clone() }),
-        settings: Settings {
-            rate_per_min: cfg.rate_per_min,
-            max_workers: cfg.max_workers,
-            price_source: cfg.price_source,
-            chunk_size: cfg.chunk_size,
-            distributed_threshold: cfg.distributed_threshold,
-            max_parallel_lanes: cfg.max_parallel_lanes,
-            time_budget: cfg.time_budget,
-            run_deadline: cfg.run_deadline,
-            min_run_coverage: cfg.min_run_coverage,
-            memory_mb: lcfg.memory_mb,
-            latency_secs: 0.25,
-            cache_max_age_days: cfg.cache_enabled.then_some(cfg.cache_max_age_days),
-            mail: MailSettings {
-                sender: cfg.email_sender.clone(),
-                recipients: cfg.email_recipients.clone(),
-                unsubscribe: cfg.unsubscribe.clone(),
-            },
-        },
-        model_toml,
-        universe: Universe::sp500(),
         insight: Insight { history: Some(History { store, prefix: keys::HISTORY.to_string() }), commentator },
-    })
+    };
+    let settings = Settings {
+        rate_per_min: cfg.rate_per_min,
+        max_workers: cfg.max_workers,
+        price_source: cfg.price_source,
+        chunk_size: cfg.chunk_size,
+        distributed_threshold: cfg.distributed_threshold,
+        max_parallel_lanes: cfg.max_parallel_lanes,
+        time_budget: cfg.time_budget,
+        run_deadline: cfg.run_deadline,
+        min_run_coverage: cfg.min_run_coverage,
+        memory_mb: lcfg.memory_mb,
+        latency_secs: 0.25,
+        cache_max_age_days: cfg.cache_enabled.then_some(cfg.cache_max_age_days),
+        mail: MailSettings {
+            sender: cfg.email_sender.clone(),
+            recipients: cfg.email_recipients.clone(),
+            unsubscribe: cfg.unsubscribe.clone(),
+        },
+    };
+    Coordinator::new(parts, settings, DEFAULT_MODEL_TOML, Universe::sp500()).context("built-in model")
 }

@@ -19,7 +19,7 @@ use stockpicks::domain::universe::Universe;
 use stockpicks::pipeline::cache::OverviewCache;
 use stockpicks::pipeline::insight::{History, Insight};
 use stockpicks::pipeline::publish::MailSettings;
-use stockpicks::pipeline::run::{run_once, RunRequest};
+use stockpicks::pipeline::run::{run_once, RunPorts, RunRequest};
 use stockpicks::ports::{Clock, FixedClock, Progress, SystemClock};
 use stockpicks::sim::{self, Fault, SimConfig};
 
@@ -45,10 +45,12 @@ const MAX_WARNINGS: usize = 200;
 
 /// Exit codes: 0 a full run; 1 nothing could be ranked; 2 bad input or configuration (or
 /// an error); 3 a run under the coverage gate (published, marked PARTIAL); 4 another run
-/// holds the lock on the history or cache directory.
+/// holds the lock on the history or cache directory; 5 a message could not be delivered.
 const EXIT_NOTHING_RANKED: u8 = 1;
 const EXIT_PARTIAL: u8 = 3;
 const EXIT_LOCKED: u8 = 4;
+/// The report was published but a reader's message could not be written or sent.
+const EXIT_MAIL_FAILED: u8 = 5;
 
 #[derive(Parser)]
 #[command(name = "stockpicks", version, about = "Score the S&P 500 from Alpha Vantage fundamentals and publish the weekly top picks")]
@@ -505,9 +507,16 @@ async fn run(args: RunArgs) -> Result<std::process::ExitCode> {
         Some(OverviewCache { store: Arc::new(DirStore::new(&args.cache)), prefix: String::new(), max_age_days: cfg.cache_max_age_days })
     };
     let progress: Arc<dyn Progress> = Arc::new(TermProgress::new());
-    let outcome =
-        run_once(market.clone(), |m: &AlphaVantage| m.data_source(), &store, &insight, cache.as_ref(), &mailer, &clock, req, progress)
-            .await?;
+    let ports = RunPorts {
+        market: market.clone(),
+        store: &store,
+        insight: &insight,
+        cache: cache.as_ref(),
+        mailer: &mailer,
+        clock: &clock,
+        progress,
+    };
+    let outcome = run_once(ports, req).await?;
     staging.publish()?;
     drop(locks);
     let r = &outcome.report;
@@ -570,8 +579,18 @@ async fn run(args: RunArgs) -> Result<std::process::ExitCode> {
         eprintln!("Alpha Vantage stopped answering ({n} connection failures in a row): the remaining symbols were not asked for.");
     }
     eprintln!("Wrote {}/{{results.json,top25.csv,report.html,email.eml}}", out.display());
+    for why in &outcome.delivery.failed {
+        eprintln!("error: a message was not delivered: {why}");
+    }
     Ok(if r.ranking.is_empty() {
         std::process::ExitCode::from(EXIT_NOTHING_RANKED)
+    } else if !outcome.delivery.all_sent() {
+        eprintln!(
+            "Exit code {EXIT_MAIL_FAILED}: {} of {} messages not delivered.",
+            outcome.delivery.failed.len(),
+            outcome.delivery.failed.len() + outcome.delivery.sent.len()
+        );
+        std::process::ExitCode::from(EXIT_MAIL_FAILED)
     } else if r.partial.is_some() {
         eprintln!("Exit code {EXIT_PARTIAL}: the run is under the coverage gate (MIN_RUN_COVERAGE) and marked PARTIAL.");
         std::process::ExitCode::from(EXIT_PARTIAL)

@@ -128,6 +128,26 @@ pub struct CacheReport {
     pub entries_written: usize,
 }
 
+impl CacheReport {
+    /// Adds another chunk's report to this one (the aggregation sums its lanes' reports):
+    /// counts add up, the calendar counts as read if every part read it, and the
+    /// entitlement is whatever a part learned.
+    pub fn add(&mut self, o: &CacheReport) {
+        let first = *self == CacheReport::default();
+        self.hits += o.hits;
+        self.reported += o.reported;
+        self.expired += o.expired;
+        self.absent += o.absent;
+        self.unusable += o.unusable;
+        self.priced_by_quote += o.priced_by_quote;
+        self.refetched_for_price += o.refetched_for_price;
+        self.calendar = if first { o.calendar } else { self.calendar && o.calendar };
+        self.bulk_entitled = self.bulk_entitled.or(o.bulk_entitled);
+        self.bulk_prices += o.bulk_prices;
+        self.entries_written += o.entries_written;
+    }
+}
+
 /// What a lane knows before it starts: the run step's calendar and data source.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct CacheContext {

@@ -27,6 +27,16 @@ impl DataSource {
     pub fn is_synthetic(self) -> bool {
         self != DataSource::Alphavantage
     }
+
+    /// The source of data gathered from several parts (a run's chunks): the simulator if
+    /// any part was simulated, else fixtures if any part was recorded, else the real API.
+    pub fn least_real(parts: impl IntoIterator<Item = DataSource>) -> DataSource {
+        parts.into_iter().fold(DataSource::Alphavantage, |acc, s| match (acc, s) {
+            (DataSource::Simulator, _) | (_, DataSource::Simulator) => DataSource::Simulator,
+            (DataSource::Fixtures, _) | (_, DataSource::Fixtures) => DataSource::Fixtures,
+            _ => DataSource::Alphavantage,
+        })
+    }
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]

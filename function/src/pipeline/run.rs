@@ -1,13 +1,14 @@
-//! The single-invocation run: fetch the universe, rank it once, render, store the report
-//! and mail it. The local CLI runs exactly this; so will a small Lambda run.
+//! The single-invocation run of the CLI: fetch the universe, rank it once, and publish it.
+//! (The Lambda fetches in chunks, possibly over many invocations, and publishes through the
+//! same [`Publisher`] once the chunks are in.)
 
 use super::cache::{fetch_cached, OverviewCache};
 use super::fetch::fetch_all;
 use super::insight::Insight;
-use super::publish::{self, Delivery, MailSettings};
+use super::publish::{MailSettings, Publication, Publisher, Step};
 use crate::domain::model::Model;
 use crate::domain::plan::PriceSource;
-use crate::domain::report::{self, DataSource, ReportInputs, RunReport};
+use crate::domain::report::{self, ReportInputs};
 use crate::domain::universe::Universe;
 use crate::ports::{ApiStats, Clock, Mailer, MarketData, ObjectStore, Progress, StoreError};
 use std::sync::Arc;
@@ -28,24 +29,21 @@ pub struct RunRequest {
     pub warnings: Vec<String>,
 }
 
-pub struct RunOutcome {
-    pub report: RunReport,
-    pub delivery: Delivery,
+/// The parts a single-invocation run is made of; the CLI builds them (see `app`).
+pub struct RunPorts<'a, M, S, H, Ml, C> {
+    pub market: Arc<M>,
+    /// Where the artifacts go.
+    pub store: &'a S,
+    pub insight: &'a Insight<H>,
+    pub cache: Option<&'a OverviewCache<H>>,
+    pub mailer: &'a Ml,
+    pub clock: &'a C,
+    pub progress: Arc<dyn Progress>,
 }
 
-/// `source` tells where the market data said it came from, once the fetch is done.
-#[allow(clippy::too_many_arguments)]
-pub async fn run_once<M, S, H, Ml, C>(
-    market: Arc<M>,
-    source: impl Fn(&M) -> DataSource,
-    store: &S,
-    insight: &Insight<H>,
-    cache: Option<&OverviewCache<H>>,
-    mailer: &Ml,
-    clock: &C,
-    req: RunRequest,
-    progress: Arc<dyn Progress>,
-) -> Result<RunOutcome, StoreError>
+/// Fetches the universe, ranks it once and publishes it through the same publish use case
+/// as the Lambda's aggregation ([`Publisher`]).
+pub async fn run_once<M, S, H, Ml, C>(p: RunPorts<'_, M, S, H, Ml, C>, req: RunRequest) -> Result<Publication, StoreError>
 where
     M: MarketData,
     S: ObjectStore,
@@ -54,7 +52,8 @@ where
     C: Clock,
 {
     let started = Instant::now();
-    let (fetched, mut warnings, cache_report) = match cache {
+    let market = p.market;
+    let (fetched, mut warnings, cache_report) = match p.cache {
         Some(c) => {
             let (f, w, r) = fetch_cached(
                 market.clone(),
@@ -63,25 +62,25 @@ where
                 req.universe.members.clone(),
                 req.workers,
                 req.price_source,
-                clock.now_unix(),
-                progress,
+                p.clock.now_unix(),
+                p.progress,
             )
             .await;
             (f, w, Some(r))
         }
         None => {
-            let (f, w) = fetch_all(market.clone(), req.universe.members.clone(), req.workers, req.price_source, progress).await;
+            let (f, w) = fetch_all(market.clone(), req.universe.members.clone(), req.workers, req.price_source, p.progress).await;
             (f, w, None)
         }
     };
     let mut all_warnings = req.warnings;
     all_warnings.append(&mut warnings);
-    let now = clock.now_unix();
+    let now = p.clock.now_unix();
     let mut report = report::build(
         ReportInputs {
             run_id: &req.run_id,
             now_unix: now,
-            data_source: source(&market),
+            data_source: market.data_source(),
             universe: &req.universe,
             model: &req.model,
             top: req.top,
@@ -95,17 +94,6 @@ where
     // The raw fetch is no longer needed: for 10,000 stocks it is a third of the peak memory.
     drop(fetched);
     report.cache = cache_report;
-    insight.enrich(&mut report, now).await;
-    let mut art = publish::render_all(&report, &req.mail);
-    // History first: a run whose record cannot be written publishes nothing, and a report
-    // that cannot be stored takes its record back, so neither is ever out without the
-    // other (the CLI then moves its whole run directory into place in one step).
-    insight.remember(&report, now).await?;
-    if let Err(e) = publish::store(store, &req.prefix, &mut art).await {
-        insight.forget(&report, now).await;
-        return Err(e);
-    }
-    let delivery = publish::send_all(mailer, &report, &art, &req.mail, now).await;
-    tracing::info!(run_id = %report.run_id, ranked = report.coverage.ranked, universe = report.universe_size, "Analysis complete");
-    Ok(RunOutcome { report, delivery })
+    let publisher = Publisher { store: p.store, insight: p.insight, mailer: p.mailer, mail: &req.mail, ledger: None, write_latest: false };
+    publisher.publish(report, &req.prefix, now, Step::Publish).await
 }

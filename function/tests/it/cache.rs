@@ -17,7 +17,7 @@ use stockpicks::domain::Symbol;
 use stockpicks::pipeline::cache::OverviewCache;
 use stockpicks::pipeline::insight::Insight;
 use stockpicks::pipeline::publish::MailSettings;
-use stockpicks::pipeline::run::{run_once, RunRequest};
+use stockpicks::pipeline::run::{run_once, RunPorts, RunRequest};
 use stockpicks::ports::{FixedClock, MarketData, NoProgress};
 use stockpicks::sim::synth::{Reporting, Synth};
 use stockpicks::sim::{self, Fault, SimConfig};
@@ -55,15 +55,16 @@ async fn run(cfg: SimConfig, universe: Universe, day: i64, cache_dir: &std::path
         warnings: vec![],
     };
     let outcome = run_once(
-        client.clone(),
-        |m: &AlphaVantage| m.data_source(),
-        &DirStore::new(&out),
-        &Insight::<DirStore>::none(),
-        Some(&cache),
-        &FileMailer::new(&out),
-        &FixedClock(day * DAY + 13 * 3600),
+        RunPorts {
+            market: client.clone(),
+            store: &DirStore::new(&out),
+            insight: &Insight::<DirStore>::none(),
+            cache: Some(&cache),
+            mailer: &FileMailer::new(&out),
+            clock: &FixedClock(day * DAY + 13 * 3600),
+            progress: Arc::new(NoProgress),
+        },
         req,
-        Arc::new(NoProgress),
     )
     .await
     .unwrap();

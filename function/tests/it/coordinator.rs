@@ -11,10 +11,11 @@ use stockpicks::adapters::alphavantage::AlphaVantage;
 use stockpicks::adapters::inprocess::InProcessInvoker;
 use stockpicks::adapters::local_store::DirStore;
 use stockpicks::config::PriceSource;
+use stockpicks::contract::Metric;
 use stockpicks::domain::model::DEFAULT_MODEL_TOML;
 use stockpicks::domain::state::keys;
 use stockpicks::domain::universe::Universe;
-use stockpicks::pipeline::coordinator::{Coordinator, Invocation, Settings};
+use stockpicks::pipeline::coordinator::{Adapters, Coordinator, Invocation, Parts, Settings};
 use stockpicks::pipeline::insight::{History, Insight};
 use stockpicks::pipeline::publish::MailSettings;
 use stockpicks::ports::{Clock, InvokeError, Invoker, MailError, Mailer, Metrics, NoCommentator, ObjectStore};
@@ -46,8 +47,8 @@ impl Mailer for RecordingMailer {
 struct RecordingMetrics(Mutex<Vec<(String, f64, String)>>);
 
 impl Metrics for RecordingMetrics {
-    fn put(&self, name: &str, value: f64, unit: &str) {
-        self.0.lock().unwrap().push((name.to_string(), value, unit.to_string()));
+    fn put(&self, metric: Metric, value: f64) {
+        self.0.lock().unwrap().push((metric.name().to_string(), value, metric.unit().as_str().to_string()));
     }
 }
 
@@ -99,7 +100,17 @@ impl Invoker for TestInvoker {
     }
 }
 
-type Coord = Coordinator<AlphaVantage, DirStore, TestInvoker, RecordingMailer, TestClock>;
+struct InProcess;
+
+impl Adapters for InProcess {
+    type Market = AlphaVantage;
+    type Store = DirStore;
+    type Invoker = TestInvoker;
+    type Mailer = RecordingMailer;
+    type Clock = TestClock;
+}
+
+type Coord = Coordinator<InProcess>;
 
 struct World {
     coord: Arc<Coord>,
@@ -144,7 +155,7 @@ async fn world_with(delivery: Delivery, rate_per_min: f64, sim_cfg: sim::SimConf
             unsubscribe: None,
         },
     };
-    let coord = Arc::new(Coordinator {
+    let parts = Parts {
         market: Box::new(move |rate| {
             let mut cfg = stockpicks::adapters::alphavantage::ClientConfig::new(&base, stockpicks::config::Secret::new("k"), rate);
             cfg.timeout = Duration::from_secs(2);
@@ -155,14 +166,12 @@ async fn world_with(delivery: Delivery, rate_per_min: f64, sim_cfg: sim::SimConf
         mailer: mailer.clone(),
         clock: clock.clone(),
         metrics: metrics.clone(),
-        settings,
-        model_toml: DEFAULT_MODEL_TOML.to_string(),
-        universe: Universe::sp500(),
         insight: Insight {
             history: Some(History { store: store.clone(), prefix: keys::HISTORY.to_string() }),
             commentator: Arc::new(NoCommentator("off in tests".into())),
         },
-    });
+    };
+    let coord = Arc::new(Coordinator::new(parts, settings, DEFAULT_MODEL_TOML, Universe::sp500()).unwrap());
     let weak: Weak<Coord> = Arc::downgrade(&coord);
     invoker.inner.set_handler(Arc::new(move |ev: Value| {
         let weak = weak.clone();
@@ -179,7 +188,7 @@ impl World {
     async fn send(&self, ev: Value) -> Value {
         let out = self.coord.handle(&ev, &Invocation::default()).await.unwrap();
         self.invoker.inner.drain().await;
-        out
+        out.to_json()
     }
 
     async fn keys(&self, prefix: &str) -> Vec<String> {
@@ -305,8 +314,8 @@ async fn two_runs_at_once_are_isolated() {
     let inv = Invocation::default();
     let (a, b) = tokio::join!(w.coord.handle(&ev_a, &inv), w.coord.handle(&ev_b, &inv));
     w.invoker.inner.drain().await;
-    assert_eq!(a.unwrap()["run_id"], "run-a");
-    assert_eq!(b.unwrap()["run_id"], "run-b");
+    assert_eq!(a.unwrap().run_id(), Some("run-a"));
+    assert_eq!(b.unwrap().run_id(), Some("run-b"));
     assert_eq!(w.emails(), 4, "two runs, two readers each");
     let reports = w.keys("reports/").await;
     assert!(reports.iter().any(|k| k.contains("/run-a/")) && reports.iter().any(|k| k.contains("/run-b/")));
@@ -398,6 +407,66 @@ async fn distributed_lanes_share_one_calendar_and_the_cache() {
     // The calendar once, one bulk call per chunk of 50; no OVERVIEW.
     assert_eq!(results["stats"]["api_calls"], 1 + 3, "{}", results["stats"]);
     assert!(results["coverage"]["ratio"].as_f64().unwrap() > 0.95);
+    // The lanes' cache reports are summed into the report's cache section, as the CLI's.
+    assert_eq!(results["cache"]["hits"], 150, "{}", results["cache"]);
+    assert_eq!(results["cache"]["calendar"], true, "{}", results["cache"]);
+}
+
+/// One publish path: the Lambda's report and the CLI's report of the same symbols carry the
+/// same sections (a68ad1a's Lambda report had no cache section and could not say fixtures).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_lambda_report_has_every_section_of_the_cli_report() {
+    use stockpicks::adapters::file_mailer::FileMailer;
+    use stockpicks::pipeline::cache::OverviewCache;
+    use stockpicks::pipeline::run::{run_once, RunPorts, RunRequest};
+    use stockpicks::ports::{FixedClock, NoProgress};
+    let cfg = sim::SimConfig { day: Some(START / 86_400), ..fast_sim() };
+    let w = world_with(Delivery::Once, 60_000.0, cfg.clone(), Some(30)).await;
+    let syms = payload(15)["test_symbols"].clone();
+    let out = w.send(json!({"op": "run", "symbols": syms, "run_id": "lambda"})).await;
+    assert_eq!(out["status"], "complete", "{out}");
+    let key = w.keys("reports/").await.into_iter().find(|k| k.ends_with("/lambda/results.json")).unwrap();
+    let lambda: Value = serde_json::from_slice(&w.store.get(&key).await.unwrap()).unwrap();
+
+    let sim = sim::start(cfg, 0).await.unwrap();
+    let dir = tempdir("cli-sections");
+    let cache_store = Arc::new(DirStore::new(dir.join("cache")));
+    let cache = OverviewCache { store: cache_store, prefix: String::new(), max_age_days: 30 };
+    let members: Vec<stockpicks::domain::Symbol> =
+        syms.as_array().unwrap().iter().map(|s| stockpicks::domain::Symbol::parse(s.as_str().unwrap()).unwrap()).collect();
+    let req = RunRequest {
+        run_id: "cli".into(),
+        universe: Universe::sp500().select(&members),
+        model: stockpicks::domain::model::Model::default_model(),
+        top: 25,
+        workers: 5,
+        price_source: PriceSource::Overview,
+        min_run_coverage: 0.9,
+        prefix: String::new(),
+        mail: MailSettings { sender: "picks@example.com".into(), recipients: vec!["a@example.com".into()], unsubscribe: None },
+        warnings: vec![],
+    };
+    let published = run_once(
+        RunPorts {
+            market: client_for(&sim, "k", 60_000.0),
+            store: &DirStore::new(dir.join("out")),
+            insight: &Insight::<DirStore>::none(),
+            cache: Some(&cache),
+            mailer: &FileMailer::new(dir.join("out")),
+            clock: &FixedClock(START),
+            progress: Arc::new(NoProgress),
+        },
+        req,
+    )
+    .await
+    .unwrap();
+    let cli = serde_json::to_value(&published.report).unwrap();
+    let sections = |v: &Value| v.as_object().unwrap().iter().filter(|(_, x)| !x.is_null()).map(|(k, _)| k.clone()).collect::<Vec<_>>();
+    // History is on in the Lambda world and off in this CLI run; everything else matches.
+    let lambda_sections: Vec<String> = sections(&lambda).into_iter().filter(|k| k != "changes" && k != "track_record").collect();
+    let cli_sections: Vec<String> = sections(&cli).into_iter().filter(|k| k != "changes" && k != "track_record").collect();
+    assert_eq!(lambda_sections, cli_sections);
+    assert_eq!(lambda["data_source"], cli["data_source"]);
 }
 
 /// The metric names of contracts/contract.json, which the alarms watch.

@@ -794,7 +794,7 @@ async fn a_report_that_cannot_be_stored_leaves_no_history_record() {
     use stockpicks::adapters::local_store::DirStore;
     use stockpicks::pipeline::insight::{History, Insight};
     use stockpicks::pipeline::publish::MailSettings;
-    use stockpicks::pipeline::run::{run_once, RunRequest};
+    use stockpicks::pipeline::run::{run_once, RunPorts, RunRequest};
     use stockpicks::ports::{FixedClock, NoProgress};
     let sim = stockpicks::sim::start(fast_sim(), 0).await.unwrap();
     let client = client_for(&sim, "k", 60_000.0);
@@ -817,15 +817,16 @@ async fn a_report_that_cannot_be_stored_leaves_no_history_record() {
         warnings: vec![],
     };
     let r = run_once(
-        client,
-        |m: &AlphaVantage| m.data_source(),
-        &RefusingStore,
-        &insight,
-        None,
-        &FileMailer::new(&out),
-        &FixedClock(TEST_NOW),
+        RunPorts {
+            market: client,
+            store: &RefusingStore,
+            insight: &insight,
+            cache: None,
+            mailer: &FileMailer::new(&out),
+            clock: &FixedClock(TEST_NOW),
+            progress: Arc::new(NoProgress),
+        },
         req,
-        Arc::new(NoProgress),
     )
     .await;
     assert!(r.is_err(), "the store refused the report");

@@ -25,7 +25,7 @@ use stockpicks::domain::universe::Universe;
 use stockpicks::domain::Symbol;
 use stockpicks::pipeline::insight::{History, Insight};
 use stockpicks::pipeline::publish::MailSettings;
-use stockpicks::pipeline::run::{run_once, RunRequest};
+use stockpicks::pipeline::run::{run_once, RunPorts, RunRequest};
 use stockpicks::ports::{Commentator, FixedClock, NoCommentator, NoProgress};
 use stockpicks::sim::{self, SimConfig};
 use tokio::net::TcpListener;
@@ -252,15 +252,16 @@ async fn run_model(sim_cfg: SimConfig, u: Universe, now: i64, name: &str, insigh
         warnings: vec![],
     };
     let outcome = run_once(
-        client,
-        |m: &AlphaVantage| m.data_source(),
-        &DirStore::new(&out),
-        insight,
-        None,
-        &FileMailer::new(&out),
-        &FixedClock(now),
+        RunPorts {
+            market: client,
+            store: &DirStore::new(&out),
+            insight: insight,
+            cache: None,
+            mailer: &FileMailer::new(&out),
+            clock: &FixedClock(now),
+            progress: Arc::new(NoProgress),
+        },
         req,
-        Arc::new(NoProgress),
     )
     .await
     .unwrap();

@@ -16,7 +16,7 @@ use stockpicks::domain::Symbol;
 use stockpicks::pipeline::fetch::fetch_all;
 use stockpicks::pipeline::insight::Insight;
 use stockpicks::pipeline::publish::MailSettings;
-use stockpicks::pipeline::run::{run_once, RunRequest};
+use stockpicks::pipeline::run::{run_once, RunPorts, RunRequest};
 use stockpicks::ports::{FetchError, FixedClock, MarketData, NoProgress};
 use stockpicks::sim::{self, Fault, SimConfig};
 
@@ -51,15 +51,16 @@ async fn run_against(
     let client = client_for(&sim, key, 60_000.0);
     let out = tempdir(name);
     let outcome = run_once(
-        client.clone(),
-        |m: &AlphaVantage| m.data_source(),
-        &DirStore::new(&out),
-        &Insight::<DirStore>::none(),
-        None,
-        &FileMailer::new(&out),
-        &FixedClock(NOW),
+        RunPorts {
+            market: client.clone(),
+            store: &DirStore::new(&out),
+            insight: &Insight::<DirStore>::none(),
+            cache: None,
+            mailer: &FileMailer::new(&out),
+            clock: &FixedClock(NOW),
+            progress: Arc::new(NoProgress),
+        },
         request(universe, name),
-        Arc::new(NoProgress),
     )
     .await
     .unwrap();
@@ -270,4 +271,46 @@ async fn recorded_replies_served_as_fixtures_are_labelled() {
     assert!(r.ranking.iter().any(|s| s.symbol.as_str() == "AAPL"));
     let nope = r.unranked.iter().find(|u| u.symbol.as_str() == "NOPE").expect("NOPE reported");
     assert!(nope.reason.contains("unknown symbol"), "{}", nope.reason);
+}
+
+/// A mailer that refuses every reader, as SES does an address on the suppression list.
+struct RefusingMailer;
+
+impl stockpicks::ports::Mailer for RefusingMailer {
+    async fn send(&self, recipient: &str, _: &[u8]) -> Result<String, stockpicks::ports::MailError> {
+        Err(stockpicks::ports::MailError { recipient: recipient.to_string(), message: "MessageRejected: suppressed".into() })
+    }
+}
+
+/// The CLI's run exits non-zero on a failed delivery (a68ad1a computed the delivery and
+/// dropped it): the publication says which messages failed and why, without the address.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_message_is_reported_in_the_publication() {
+    let sim = sim::start(fast_sim(), 0).await.unwrap();
+    let out = tempdir("refused-mail");
+    let mut req = request(symbols(&["AAPL", "MSFT", "IBM"]), "refused-mail");
+    req.mail.recipients = vec!["one@example.com".into(), "two@example.com".into()];
+    let published = run_once(
+        RunPorts {
+            market: client_for(&sim, "k", 60_000.0),
+            store: &DirStore::new(&out),
+            insight: &Insight::<DirStore>::none(),
+            cache: None,
+            mailer: &RefusingMailer,
+            clock: &FixedClock(NOW),
+            progress: Arc::new(NoProgress),
+        },
+        req,
+    )
+    .await
+    .unwrap();
+    assert_eq!(published.delivery.sent.len(), 0);
+    assert_eq!(published.delivery.failed.len(), 2);
+    assert!(!published.delivery.all_sent());
+    assert!(
+        published.delivery.failed.iter().all(|f| f.contains("suppressed") && !f.contains("example.com")),
+        "{:?}",
+        published.delivery.failed
+    );
+    assert!(out.join("results.json").exists(), "the report is stored all the same");
 }

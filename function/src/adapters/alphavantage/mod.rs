@@ -102,18 +102,6 @@ impl AlphaVantage {
         })
     }
 
-    /// Where the data came from, as the replies said.
-    pub fn data_source(&self) -> crate::domain::report::DataSource {
-        use crate::domain::report::DataSource;
-        if self.fixtures.load(Relaxed) {
-            DataSource::Fixtures
-        } else if self.synthetic.load(Relaxed) {
-            DataSource::Simulator
-        } else {
-            DataSource::Alphavantage
-        }
-    }
-
     /// `Some(n)` once the circuit breaker is open: `n` connection failures came in a row,
     /// and no more requests go out.
     pub fn api_down(&self) -> Option<u32> {
@@ -370,7 +358,14 @@ impl MarketData for AlphaVantage {
         }
     }
 
-    fn synthetic(&self) -> bool {
-        self.synthetic.load(Relaxed)
+    fn data_source(&self) -> crate::domain::report::DataSource {
+        use crate::domain::report::DataSource;
+        if self.fixtures.load(Relaxed) {
+            DataSource::Fixtures
+        } else if self.synthetic.load(Relaxed) {
+            DataSource::Simulator
+        } else {
+            DataSource::Alphavantage
+        }
     }
 }
