@@ -18,13 +18,14 @@ use stockpicks::adapters::alphavantage::{AlphaVantage, ClientConfig};
 use stockpicks::adapters::file_mailer::FileMailer;
 use stockpicks::adapters::inprocess::InProcessInvoker;
 use stockpicks::adapters::local_store::DirStore;
-use stockpicks::config::{PriceSource, Secret};
+use stockpicks::config::PriceSource;
 use stockpicks::domain::model::DEFAULT_MODEL_TOML;
 use stockpicks::domain::universe::Universe;
 use stockpicks::pipeline::coordinator::{Coordinator, Invocation, Settings};
 use stockpicks::pipeline::insight::Insight;
 use stockpicks::pipeline::publish::MailSettings;
 use stockpicks::ports::{NoMetrics, ObjectStore, SystemClock};
+use stockpicks::secret::Secret;
 use stockpicks::sim::{self, SimConfig};
 
 #[global_allocator]

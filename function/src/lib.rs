@@ -14,4 +14,5 @@ pub mod pipeline;
 pub mod ports;
 pub mod render;
 pub mod sanitize;
+pub mod secret;
 pub mod sim;

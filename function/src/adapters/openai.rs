@@ -3,17 +3,16 @@
 //! a hard timeout. The key travels in the Authorization header and never appears in an
 //! error; error bodies are cut short, since a server may echo the request.
 
-use crate::config::{OpenAiConfig, Secret};
+use crate::config::OpenAiConfig;
 use crate::domain::commentary::Prompt;
 use crate::ports::{CommentaryError, Commentator, NoCommentator};
+use crate::secret::Secret;
 use serde_json::{json, Value};
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
-pub const DEFAULT_BASE_URL: &str = "https://api.openai.com/v1";
-pub const DEFAULT_MODEL: &str = "gpt-4o-mini";
 /// The largest reply body read from the commentary server (a reply for 25 picks is ~20 KB).
 pub const MAX_REPLY: usize = 4 << 20;
 

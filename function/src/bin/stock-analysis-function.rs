@@ -90,7 +90,7 @@ async fn build() -> Result<Coord> {
 
     // Keys: from Secrets Manager in Lambda (cached for the container's life), from the
     // environment for local runs.
-    let api_key = match (&lcfg.alpha_vantage_secret_arn, &cfg.api_key) {
+    let api_key = match (&lcfg.alpha_vantage_secret_arn, &cfg.alpha_vantage.api_key) {
         // The stack creates the secret empty: until the key is set, every start fails here,
         // loudly (an init error on each invoke), rather than mailing a report of nothing.
         (Some(arn), _) => secrets::fetch(&aws_sdk_secretsmanager::Client::new(&sdk), arn)
@@ -99,8 +99,8 @@ async fn build() -> Result<Coord> {
         (None, Some(k)) => k.clone(),
         (None, None) => anyhow::bail!("configuration: set ALPHA_VANTAGE_SECRET_ARN (Lambda) or ALPHA_VANTAGE_API_KEY (local)"),
     };
-    let base_url = cfg.base_url.clone().unwrap_or_else(|| REAL_HOST.to_string());
-    let (timeout, attempts) = (cfg.timeout, cfg.max_attempts);
+    let base_url = cfg.alpha_vantage.base_url.clone().unwrap_or_else(|| REAL_HOST.to_string());
+    let (timeout, attempts) = (cfg.alpha_vantage.timeout, cfg.alpha_vantage.max_attempts);
     let market = Box::new(move |rate: f64| {
         let mut c = ClientConfig::new(&base_url, api_key.clone(), rate);
         c.timeout = timeout;
@@ -116,31 +116,31 @@ async fn build() -> Result<Coord> {
     };
     let commentator = openai::commentator(&cfg.openai, openai_key).map_err(anyhow::Error::msg)?;
     let store = Arc::new(S3Store::new(s3, &lcfg.bucket));
-    tracing::info!(bucket = %lcfg.bucket, function = %lcfg.function_name, version = ?lcfg.function_version, rate = cfg.rate_per_min, "configured");
+    tracing::info!(bucket = %lcfg.bucket, function = %lcfg.function_name, version = ?lcfg.function_version, rate = cfg.alpha_vantage.rate_per_min, "configured");
     Ok(Coordinator {
         market,
         store: store.clone(),
         invoker: Arc::new(LambdaInvoker::new(lambda, &lcfg.function_name, lcfg.function_version.clone())),
-        mailer: Arc::new(SesMailer::new(ses, &cfg.email_sender, lcfg.ses_configuration_set.clone())),
+        mailer: Arc::new(SesMailer::new(ses, &cfg.mail.sender, lcfg.ses_configuration_set.clone())),
         clock: Arc::new(SystemClock),
         metrics: Arc::new(EmfMetrics { namespace: lcfg.metrics_namespace.clone(), function: lcfg.function_name.clone() }),
         settings: Settings {
-            rate_per_min: cfg.rate_per_min,
-            max_workers: cfg.max_workers,
-            price_source: cfg.price_source,
-            chunk_size: cfg.chunk_size,
-            distributed_threshold: cfg.distributed_threshold,
-            max_parallel_lanes: cfg.max_parallel_lanes,
-            time_budget: cfg.time_budget,
-            run_deadline: cfg.run_deadline,
-            min_run_coverage: cfg.min_run_coverage,
+            rate_per_min: cfg.alpha_vantage.rate_per_min,
+            max_workers: cfg.alpha_vantage.max_workers,
+            price_source: cfg.alpha_vantage.price_source,
+            chunk_size: cfg.fanout.chunk_size,
+            distributed_threshold: cfg.fanout.distributed_threshold,
+            max_parallel_lanes: cfg.fanout.max_parallel_lanes,
+            time_budget: cfg.fanout.time_budget,
+            run_deadline: cfg.fanout.run_deadline,
+            min_run_coverage: cfg.run.min_run_coverage,
             memory_mb: lcfg.memory_mb,
             latency_secs: 0.25,
-            cache_max_age_days: cfg.cache_enabled.then_some(cfg.cache_max_age_days),
+            cache_max_age_days: cfg.cache.enabled.then_some(cfg.cache.max_age_days),
             mail: MailSettings {
-                sender: cfg.email_sender.clone(),
-                recipients: cfg.email_recipients.clone(),
-                unsubscribe: cfg.unsubscribe.clone(),
+                sender: cfg.mail.sender.clone(),
+                recipients: cfg.mail.recipients.clone(),
+                unsubscribe: cfg.mail.unsubscribe.clone(),
             },
         },
         model_toml,

@@ -146,7 +146,7 @@ async fn world_with(delivery: Delivery, rate_per_min: f64, sim_cfg: sim::SimConf
     };
     let coord = Arc::new(Coordinator {
         market: Box::new(move |rate| {
-            let mut cfg = stockpicks::adapters::alphavantage::ClientConfig::new(&base, stockpicks::config::Secret::new("k"), rate);
+            let mut cfg = stockpicks::adapters::alphavantage::ClientConfig::new(&base, stockpicks::secret::Secret::new("k"), rate);
             cfg.timeout = Duration::from_secs(2);
             Arc::new(AlphaVantage::new(cfg).unwrap())
         }),

@@ -16,7 +16,7 @@ const PROP_KEY: &str = "PROPKEY0123456789";
 
 fn register() {
     // A real key, configured the way the program configures one.
-    let _ = stockpicks::config::Secret::new(PROP_KEY);
+    let _ = stockpicks::secret::Secret::new(PROP_KEY);
 }
 
 fn clean_ok(s: &str) -> Result<(), TestCaseError> {

@@ -232,7 +232,7 @@ async fn the_api_key_never_reaches_errors_or_files() {
     drop(listener);
     let mut cfg = stockpicks::adapters::alphavantage::ClientConfig::new(
         &format!("http://127.0.0.1:{port}"),
-        stockpicks::config::Secret::new(KEY),
+        stockpicks::secret::Secret::new(KEY),
         60_000.0,
     );
     cfg.max_attempts = 1;

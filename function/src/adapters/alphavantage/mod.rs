@@ -5,11 +5,11 @@
 pub mod wire;
 
 use super::ratelimit::RateLimiter;
-use crate::config::Secret;
 use crate::domain::cache::Calendar;
 use crate::domain::fundamentals::Fundamentals;
 use crate::domain::Symbol;
 use crate::ports::{ApiStats, FetchError, MarketData};
+use crate::secret::Secret;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
 use std::time::Duration;
 use tokio::time::Instant;

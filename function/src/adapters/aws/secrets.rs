@@ -4,7 +4,7 @@
 //! sentinel `{"api_key": ""}`: that reads as "not set", an error the caller turns into a
 //! failed start (Alpha Vantage) or commentary off (OpenAI).
 
-use crate::config::Secret;
+use crate::secret::Secret;
 
 pub async fn fetch(client: &aws_sdk_secretsmanager::Client, arn: &str) -> Result<Secret, String> {
     let out = client.get_secret_value().secret_id(arn).send().await.map_err(|e| {
