@@ -9,7 +9,7 @@ use crate::domain::Symbol;
 use std::future::Future;
 use std::pin::Pin;
 
-pub use crate::domain::outcome::{ApiStats, FetchError};
+use crate::domain::outcome::{ApiStats, FetchError};
 
 /// Company data, one symbol at a time.
 pub trait MarketData: Send + Sync + 'static {

@@ -14,6 +14,7 @@ pub mod plan;
 pub mod report;
 pub mod scoring;
 pub mod sectors;
+pub mod source;
 pub mod state;
 pub mod symbol;
 pub mod time;

@@ -2,32 +2,16 @@
 //! built from the ranking, the fetch failures and the run's statistics. Pure.
 
 use super::commentary::CommentarySource;
-use super::history::{Changes, TrackRecord};
+use super::history::{Changes, RunRecord, TrackRecord};
 use super::model::Model;
 use super::outcome::{ApiStats, FetchError};
 use super::scoring::{self, Candidate, RankedStock, Unranked};
+use super::source::DataSource;
 use super::time;
 use super::universe::Universe;
 use super::Symbol;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum DataSource {
-    /// The real Alpha Vantage API.
-    Alphavantage,
-    /// Synthetic companies from the built-in simulator.
-    Simulator,
-    /// Recorded replies served by the simulator from a fixtures directory.
-    Fixtures,
-}
-
-impl DataSource {
-    pub fn is_synthetic(self) -> bool {
-        self != DataSource::Alphavantage
-    }
-}
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct RunStats {
@@ -438,6 +422,23 @@ impl RunReport {
         let mut v: Vec<(String, usize, usize)> = m.into_iter().map(|(s, (a, b))| (s.to_string(), a, b)).collect();
         v.sort_by(|a, b| b.1.cmp(&a.1).then(b.2.cmp(&a.2)).then(a.0.cmp(&b.0)));
         v
+    }
+}
+
+/// A run's history record is made from its report here, not in `history`: the history
+/// needs only the record, so it does not depend on the report (the report does depend on
+/// the history, for its changes and track record).
+impl RunRecord {
+    pub fn from_report(r: &RunReport, published_unix: i64) -> RunRecord {
+        RunRecord {
+            run_id: r.run_id.clone(),
+            published_unix,
+            data_source: r.data_source,
+            partial: r.partial.is_some(),
+            picks: r.picks.iter().map(|p| p.symbol.clone()).collect(),
+            ranking: r.ranking.iter().map(|p| p.symbol.clone()).collect(),
+            prices: r.ranking.iter().filter_map(|p| Some((p.symbol.clone(), p.price.filter(|x| *x > 0.0)?))).collect(),
+        }
     }
 }
 

@@ -13,7 +13,8 @@ use crate::domain::events::{requested_symbols, Event, LaneEvent, RunEvent, Sweep
 use crate::domain::model::Model;
 use crate::domain::outcome::{ApiStats, FetchError};
 use crate::domain::plan::{plan, Plan, PlanInputs, PriceSource};
-use crate::domain::report::{self, DataSource, Fetched, ReportInputs};
+use crate::domain::report::{self, Fetched, ReportInputs};
+use crate::domain::source::DataSource;
 use crate::domain::state::{keys, ChunkResult, Done, Lock, Manifest, StoredCandidate};
 use crate::domain::universe::{Member, Universe};
 use crate::domain::{time, Symbol};

@@ -6,10 +6,12 @@ use super::fetch::fetch_all;
 use super::insight::Insight;
 use super::publish::{self, Delivery, MailSettings};
 use crate::domain::model::Model;
+use crate::domain::outcome::ApiStats;
 use crate::domain::plan::PriceSource;
-use crate::domain::report::{self, DataSource, ReportInputs, RunReport};
+use crate::domain::report::{self, ReportInputs, RunReport};
+use crate::domain::source::DataSource;
 use crate::domain::universe::Universe;
-use crate::ports::{ApiStats, Clock, Mailer, MarketData, ObjectStore, Progress, StoreError};
+use crate::ports::{Clock, Mailer, MarketData, ObjectStore, Progress, StoreError};
 use std::sync::Arc;
 use std::time::Instant;
 

@@ -11,7 +11,8 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering::SeqCst};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use stockpicks::adapters::alphavantage::{AlphaVantage, ClientConfig, MAX_JSON_REPLY};
-use stockpicks::ports::{FetchError, MarketData};
+use stockpicks::domain::outcome::FetchError;
+use stockpicks::ports::MarketData;
 use stockpicks::secret::Secret;
 
 const AV_KEY: &str = "HOSTILEKEY0123456789";

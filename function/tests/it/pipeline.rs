@@ -10,14 +10,16 @@ use stockpicks::adapters::file_mailer::FileMailer;
 use stockpicks::adapters::local_store::DirStore;
 use stockpicks::config::PriceSource;
 use stockpicks::domain::model::Model;
-use stockpicks::domain::report::{self, DataSource, Fetched, ReportInputs, RunReport};
+use stockpicks::domain::outcome::FetchError;
+use stockpicks::domain::report::{self, Fetched, ReportInputs, RunReport};
+use stockpicks::domain::source::DataSource;
 use stockpicks::domain::universe::{Member, Universe};
 use stockpicks::domain::Symbol;
 use stockpicks::pipeline::fetch::fetch_all;
 use stockpicks::pipeline::insight::Insight;
 use stockpicks::pipeline::publish::MailSettings;
 use stockpicks::pipeline::run::{run_once, RunRequest};
-use stockpicks::ports::{FetchError, FixedClock, MarketData, NoProgress};
+use stockpicks::ports::{FixedClock, MarketData, NoProgress};
 use stockpicks::sim::{self, Fault, SimConfig};
 
 const NOW: i64 = TEST_NOW;

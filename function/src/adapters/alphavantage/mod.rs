@@ -7,8 +7,9 @@ pub mod wire;
 use super::ratelimit::RateLimiter;
 use crate::domain::cache::Calendar;
 use crate::domain::fundamentals::Fundamentals;
+use crate::domain::outcome::{ApiStats, FetchError};
 use crate::domain::Symbol;
-use crate::ports::{ApiStats, FetchError, MarketData};
+use crate::ports::MarketData;
 use crate::secret::Secret;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
 use std::time::Duration;
@@ -103,8 +104,8 @@ impl AlphaVantage {
     }
 
     /// Where the data came from, as the replies said.
-    pub fn data_source(&self) -> crate::domain::report::DataSource {
-        use crate::domain::report::DataSource;
+    pub fn data_source(&self) -> crate::domain::source::DataSource {
+        use crate::domain::source::DataSource;
         if self.fixtures.load(Relaxed) {
             DataSource::Fixtures
         } else if self.synthetic.load(Relaxed) {

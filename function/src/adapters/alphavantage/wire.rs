@@ -3,7 +3,7 @@
 //! robust phrases, never by the whole text.
 
 use crate::domain::fundamentals::Fundamentals;
-use crate::ports::FetchError;
+use crate::domain::outcome::FetchError;
 use serde_json::{Map, Value};
 
 /// Classifies the parsed body of any Alpha Vantage reply. `Ok` carries the JSON object
