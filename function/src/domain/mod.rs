@@ -17,6 +17,8 @@ pub mod sectors;
 pub mod source;
 pub mod state;
 pub mod symbol;
+#[cfg(test)]
+pub(crate) mod testdata;
 pub mod time;
 pub mod universe;
 

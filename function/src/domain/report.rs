@@ -496,14 +496,10 @@ mod tests {
     fn explain_contributions_add_up_to_the_score() {
         let u = Universe::sp500();
         let m = Model::default_model();
-        let synth = crate::sim::synth::Synth::new(7);
         let candidates: Vec<Candidate> = u
             .members
             .iter()
-            .map(|mem| Candidate {
-                member: mem.clone(),
-                fundamentals: Fundamentals::from_overview(synth.overview(mem.symbol.as_str(), 20_000).as_object().unwrap()),
-            })
+            .map(|mem| Candidate { member: mem.clone(), fundamentals: crate::domain::testdata::fundamentals(7, mem.symbol.as_str()) })
             .collect();
         let r = build(inputs(&u, &m), &Fetched { candidates, failures: vec![] });
         let mut checked = 0;
@@ -516,6 +512,11 @@ mod tests {
             checked += 1;
         }
         assert!(checked > 10);
+        // The test data misses fields now and then, so the weight spreading is exercised too.
+        let spread = r.ranking.iter().filter(|p| {
+            matches!(r.explain(&p.symbol), Explanation::Ranked { parts, .. } if parts.iter().any(|x| x.percentile.is_none() && x.weight > 0.0))
+        });
+        assert!(spread.count() > 10);
         // The total is the score exactly, for every ranked stock, also after a round trip
         // through results.json (the scorer's own arithmetic on the stored percentiles).
         let again: RunReport = serde_json::from_str(&serde_json::to_string(&r).unwrap()).unwrap();
