@@ -93,9 +93,9 @@ async fn build() -> Result<Coord> {
     let api_key = match (&lcfg.alpha_vantage_secret_arn, &cfg.alpha_vantage.api_key) {
         // The stack creates the secret empty: until the key is set, every start fails here,
         // loudly (an init error on each invoke), rather than mailing a report of nothing.
-        (Some(arn), _) => secrets::fetch(&aws_sdk_secretsmanager::Client::new(&sdk), arn)
-            .await
-            .map_err(|e| anyhow::anyhow!("configuration: ALPHA_VANTAGE_SECRET_ARN: {e}"))?,
+        (Some(arn), _) => {
+            secrets::fetch(&aws_sdk_secretsmanager::Client::new(&sdk), arn).await.context("configuration: ALPHA_VANTAGE_SECRET_ARN")?
+        }
         (None, Some(k)) => k.clone(),
         (None, None) => anyhow::bail!("configuration: set ALPHA_VANTAGE_SECRET_ARN (Lambda) or ALPHA_VANTAGE_API_KEY (local)"),
     };
@@ -110,11 +110,11 @@ async fn build() -> Result<Coord> {
     // Commentary: optional. A secret that cannot be read, or still holds the stack's empty
     // sentinel, turns it off with the reason in every report, rather than stopping the email.
     let openai_key = match (&lcfg.openai_secret_arn, &cfg.openai.api_key) {
-        (Some(arn), _) => secrets::fetch(&aws_sdk_secretsmanager::Client::new(&sdk), arn).await,
+        (Some(arn), _) => secrets::fetch(&aws_sdk_secretsmanager::Client::new(&sdk), arn).await.map_err(Into::into),
         (None, Some(k)) => Ok(k.clone()),
-        (None, None) => Err("no OPENAI_SECRET_ARN or OPENAI_API_KEY".to_string()),
+        (None, None) => Err("no OPENAI_SECRET_ARN or OPENAI_API_KEY".into()),
     };
-    let commentator = openai::commentator(&cfg.openai, openai_key).map_err(anyhow::Error::msg)?;
+    let commentator = openai::commentator(&cfg.openai, openai_key).context("the OpenAI client")?;
     let store = Arc::new(S3Store::new(s3, &lcfg.bucket));
     tracing::info!(bucket = %lcfg.bucket, function = %lcfg.function_name, version = ?lcfg.function_version, rate = cfg.alpha_vantage.rate_per_min, "configured");
     Ok(Coordinator {

@@ -442,7 +442,7 @@ async fn run(args: RunArgs) -> Result<std::process::ExitCode> {
     let mut client_cfg = ClientConfig::new(&base_url, api_key, rate);
     client_cfg.timeout = cfg.alpha_vantage.timeout;
     client_cfg.max_attempts = cfg.alpha_vantage.max_attempts;
-    let market = Arc::new(AlphaVantage::new(client_cfg).map_err(anyhow::Error::msg)?);
+    let market = Arc::new(AlphaVantage::new(client_cfg).context("the Alpha Vantage client")?);
 
     let clock = match sim_day {
         Some(day) => FixedClock(day * 86_400 + 13 * 3600),
@@ -489,8 +489,8 @@ async fn run(args: RunArgs) -> Result<std::process::ExitCode> {
         mail: MailSettings { sender: cfg.mail.sender.clone(), recipients, unsubscribe: cfg.mail.unsubscribe.clone() },
         warnings,
     };
-    let openai_key = cfg.openai.api_key.clone().ok_or_else(|| "no OPENAI_API_KEY set".to_string());
-    let commentator = openai::commentator(&cfg.openai, openai_key).map_err(anyhow::Error::msg)?;
+    let openai_key = cfg.openai.api_key.clone().ok_or_else(|| "no OPENAI_API_KEY set".into());
+    let commentator = openai::commentator(&cfg.openai, openai_key).context("the OpenAI client")?;
     let history = if args.no_history {
         None
     } else {
@@ -599,7 +599,7 @@ async fn serve_sim(a: SimArgs) -> Result<()> {
         ..SimConfig::default()
     };
     if let Some(kinds) = &a.faults {
-        cfg.faults = kinds.iter().map(|k| Fault::parse(k)).collect::<Result<_, _>>().map_err(anyhow::Error::msg)?;
+        cfg.faults = kinds.iter().map(|k| Fault::parse(k)).collect::<Result<_, _>>()?;
     }
     for spec in &a.symbol_faults {
         let (sym, kind) = spec.split_once('=').with_context(|| format!("--fault {spec}: expected SYMBOL=kind or FUNCTION=kind"))?;
@@ -609,7 +609,7 @@ async fn serve_sim(a: SimArgs) -> Result<()> {
         } else {
             Symbol::parse(sym).with_context(|| format!("--fault {spec}"))?.to_string()
         };
-        cfg.symbol_faults.insert(key, Fault::parse(kind).map_err(anyhow::Error::msg)?);
+        cfg.symbol_faults.insert(key, Fault::parse(kind).with_context(|| format!("--fault {spec}"))?);
     }
     if let Some(d) = &a.date {
         cfg.day = Some(time::parse_date_days(d).with_context(|| format!("--date {d}: not a calendar date (expected YYYY-MM-DD)"))?);
@@ -688,7 +688,8 @@ fn explain(symbol: &str, run: Option<PathBuf>) -> Result<()> {
     let report: stockpicks::domain::report::RunReport =
         serde_json::from_str(&text).with_context(|| format!("{} is not a stockpicks results.json", path.display()))?;
     // The file may come from anywhere: what reaches the terminal is cleaned.
-    let shown = stockpicks::render::text::explain(&report, &symbol).map_err(|e| anyhow::anyhow!(stockpicks::sanitize::clean(&e)))?;
+    let shown =
+        stockpicks::render::text::explain(&report, &symbol).map_err(|e| anyhow::anyhow!(stockpicks::sanitize::clean(&e.to_string())))?;
     print!("{}", stockpicks::sanitize::clean_multiline(&shown));
     Ok(())
 }

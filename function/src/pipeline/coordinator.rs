@@ -114,7 +114,7 @@ where
             Err(e) => {
                 tracing::warn!(error = %e, "event refused");
                 self.metrics.count("EventsRefused", 1.0);
-                return Ok(json!({"status": "refused", "error": e.0}));
+                return Ok(json!({"status": "refused", "error": e.to_string()}));
             }
         };
         match event {
@@ -396,7 +396,7 @@ where
         self.invoker
             .invoke_async(serde_json::to_value(Event::Lane(next)).expect("event serialises"))
             .await
-            .map_err(|e| CoordError::Invoke(e.0))?;
+            .map_err(|e| CoordError::Invoke(e.to_string()))?;
         Ok(json!({"status": "continued", "run_id": l.run_id, "lane": l.lane, "offset": idx}))
     }
 

@@ -17,7 +17,7 @@ use stockpicks::domain::universe::Universe;
 use stockpicks::pipeline::coordinator::{Coordinator, Invocation, Settings};
 use stockpicks::pipeline::insight::{History, Insight};
 use stockpicks::pipeline::publish::MailSettings;
-use stockpicks::ports::{Clock, InvokeError, Invoker, MailError, Mailer, Metrics, NoCommentator, ObjectStore};
+use stockpicks::ports::{Clock, InvokeError, Invoker, MailError, MailErrorKind, Mailer, Metrics, NoCommentator, ObjectStore};
 use stockpicks::sim::{self, Running};
 
 #[derive(Default)]
@@ -30,10 +30,7 @@ struct RecordingMailer {
 impl Mailer for RecordingMailer {
     async fn send(&self, recipient: &str, mime: &[u8]) -> Result<String, MailError> {
         if self.refuse.lock().unwrap().iter().any(|r| r == recipient) {
-            return Err(MailError {
-                recipient: recipient.to_string(),
-                message: "MessageRejected: address is on the suppression list".into(),
-            });
+            return Err(MailError::new(recipient, MailErrorKind::Rejected, "MessageRejected: address is on the suppression list"));
         }
         let mut sent = self.sent.lock().unwrap();
         sent.push((recipient.to_string(), mime.to_vec()));

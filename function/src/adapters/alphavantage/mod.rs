@@ -74,7 +74,7 @@ pub struct AlphaVantage {
 }
 
 impl AlphaVantage {
-    pub fn new(cfg: ClientConfig) -> Result<AlphaVantage, String> {
+    pub fn new(cfg: ClientConfig) -> Result<AlphaVantage, super::HttpClientError> {
         let http = reqwest::Client::builder()
             .timeout(cfg.timeout)
             .connect_timeout(cfg.timeout)
@@ -85,7 +85,7 @@ impl AlphaVantage {
             .referer(false)
             .user_agent(concat!("stockpicks/", env!("CARGO_PKG_VERSION")))
             .build()
-            .map_err(|e| format!("building the HTTP client: {e}"))?;
+            .map_err(super::HttpClientError)?;
         let root = cfg.base_url.trim_end_matches('/');
         let endpoint = if root.ends_with("/query") { root.to_string() } else { format!("{root}/query") };
         Ok(AlphaVantage {
