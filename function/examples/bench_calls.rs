@@ -11,7 +11,7 @@ use std::sync::Arc;
 use stockpicks::adapters::alphavantage::{AlphaVantage, ClientConfig};
 use stockpicks::adapters::file_mailer::FileMailer;
 use stockpicks::adapters::local_store::DirStore;
-use stockpicks::config::{PriceSource, Secret};
+use stockpicks::config::PriceSource;
 use stockpicks::domain::model::Model;
 use stockpicks::domain::time;
 use stockpicks::domain::universe::Universe;
@@ -20,6 +20,7 @@ use stockpicks::pipeline::insight::Insight;
 use stockpicks::pipeline::publish::MailSettings;
 use stockpicks::pipeline::run::{run_once, RunPorts, RunRequest};
 use stockpicks::ports::{FixedClock, MarketData, NoProgress};
+use stockpicks::secret::Secret;
 use stockpicks::sim::synth::Reporting;
 use stockpicks::sim::{self, SimConfig};
 

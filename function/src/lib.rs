@@ -8,6 +8,7 @@
 
 pub mod adapters;
 pub mod alloc;
+pub mod app;
 pub mod config;
 pub mod contract;
 pub mod domain;
@@ -15,4 +16,5 @@ pub mod pipeline;
 pub mod ports;
 pub mod render;
 pub mod sanitize;
+pub mod secret;
 pub mod sim;

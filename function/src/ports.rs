@@ -6,12 +6,12 @@ use crate::contract::Metric;
 use crate::domain::cache::Calendar;
 use crate::domain::commentary::Prompt;
 use crate::domain::fundamentals::Fundamentals;
-use crate::domain::report::DataSource;
+use crate::domain::source::DataSource;
 use crate::domain::Symbol;
 use std::future::Future;
 use std::pin::Pin;
 
-pub use crate::domain::outcome::{ApiStats, FetchError};
+use crate::domain::outcome::{ApiStats, FetchError};
 
 /// Company data, one symbol at a time.
 pub trait MarketData: Send + Sync + 'static {
@@ -64,11 +64,51 @@ pub trait ObjectStore: Send + Sync + 'static {
     fn delete(&self, key: &str) -> impl Future<Output = Result<(), StoreError>> + Send;
 }
 
+/// An error from a library or an SDK, kept as the source of ours.
+pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
 #[derive(Debug, thiserror::Error)]
 #[error("sending mail to {recipient}: {message}")]
 pub struct MailError {
     pub recipient: String,
+    pub kind: MailErrorKind,
+    /// What went wrong, without the address (it is what a run's failure mark keeps) and
+    /// without secrets.
     pub message: String,
+    #[source]
+    pub source: Option<BoxError>,
+}
+
+/// What a failed send means for trying again.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MailErrorKind {
+    /// Sending too fast, or over the sending quota: the same message may go through later.
+    Throttled,
+    /// The service or the network failed before giving a verdict: a later try may succeed.
+    Unavailable,
+    /// This message or this reader was refused (suppression list, bad address, too large):
+    /// sending it again is refused again.
+    Rejected,
+    /// The sender may not send (identity not verified, sending paused, no permission):
+    /// an operator has to fix it; a retry does not.
+    NotAllowed,
+    /// The message could not be written where it goes (the local file mailer).
+    Local,
+}
+
+impl MailError {
+    pub fn new(recipient: impl Into<String>, kind: MailErrorKind, message: impl Into<String>) -> MailError {
+        MailError { recipient: recipient.into(), kind, message: message.into(), source: None }
+    }
+
+    pub fn with_source(self, source: impl Into<BoxError>) -> MailError {
+        MailError { source: Some(source.into()), ..self }
+    }
+
+    /// Whether sending the same message again later may succeed.
+    pub fn is_retryable(&self) -> bool {
+        matches!(self.kind, MailErrorKind::Throttled | MailErrorKind::Unavailable)
+    }
 }
 
 /// Sends one already-rendered MIME message to one reader.
@@ -81,8 +121,31 @@ pub trait Mailer: Send + Sync + 'static {
 }
 
 #[derive(Debug, thiserror::Error)]
-#[error("invoking the function: {0}")]
-pub struct InvokeError(pub String);
+pub enum InvokeError {
+    /// The event does not serialize: a bug, which no retry fixes.
+    #[error("invoking the function: the event does not serialize: {0}")]
+    Encode(#[source] serde_json::Error),
+    /// Nothing to invoke yet (the in-process invoker before its handler is set).
+    #[error("invoking the function: no handler set")]
+    NoHandler,
+    /// The service (or the way to it) failed; `retryable` says whether trying again may
+    /// succeed (throttled, unavailable, a network error) or not (no such function, no
+    /// permission, an event too large).
+    #[error("invoking the function: {message}")]
+    Service {
+        message: String,
+        retryable: bool,
+        #[source]
+        source: Option<BoxError>,
+    },
+}
+
+impl InvokeError {
+    /// Whether invoking again with the same event may succeed.
+    pub fn is_retryable(&self) -> bool {
+        matches!(self, InvokeError::Service { retryable: true, .. })
+    }
+}
 
 /// Starts another invocation of this function with an event, without waiting for it
 /// (Lambda's `InvocationType=Event`; in-process locally).
@@ -125,6 +188,8 @@ impl Metrics for NoMetrics {
     fn put(&self, _: Metric, _: f64) {}
 }
 
+/// Why a commentary call gave no content. Every text in it comes out cleaned (no control
+/// characters, no secrets): the adapter cleans what the server sent before it builds one.
 #[derive(Debug, thiserror::Error)]
 pub enum CommentaryError {
     /// No commentary configured (no key): the rule-based reasons stand.
@@ -132,8 +197,29 @@ pub enum CommentaryError {
     Off(String),
     #[error("the commentary server did not answer within {0} s")]
     Timeout(u64),
-    #[error("{0}")]
-    Failed(String),
+    /// No answer: connection refused or reset, DNS, TLS.
+    #[error("commentary request failed: {detail}")]
+    Transport {
+        detail: String,
+        #[source]
+        source: BoxError,
+    },
+    /// Redirects are refused: one would hand the prompt and the key to another host.
+    #[error("the commentary server answered with a redirect ({0}); redirects are not followed")]
+    Redirect(String),
+    /// An HTTP error status (`status` as `429 Too Many Requests`), with the start of the body.
+    #[error("HTTP {status} from the commentary server: {snippet}")]
+    Status { status: String, snippet: String },
+    #[error("malformed reply: larger than {0} bytes")]
+    TooLarge(usize),
+    #[error("reply is not JSON: {0}")]
+    NotJson(#[source] serde_json::Error),
+    #[error("reply has no choices[0].message.content")]
+    NoContent,
+    #[error("the model refused: {0}")]
+    Refused(String),
+    #[error("the reply was cut off at the token limit")]
+    CutOff,
 }
 
 /// An LLM behind a chat-completions API. Boxed futures so the pipeline can hold any one
@@ -167,4 +253,33 @@ pub struct NoProgress;
 
 impl Progress for NoProgress {
     fn advance(&self, _: usize, _: usize, _: &Symbol, _: bool) {}
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_throttled_send_is_retryable_and_a_rejected_one_is_not() {
+        let e = |kind| MailError::new("r@x.y", kind, "why");
+        assert!(e(MailErrorKind::Throttled).is_retryable() && e(MailErrorKind::Unavailable).is_retryable());
+        for kind in [MailErrorKind::Rejected, MailErrorKind::NotAllowed, MailErrorKind::Local] {
+            assert!(!e(kind).is_retryable(), "{kind:?}");
+        }
+        // The text is the same as before the kinds existed; the cause stays reachable.
+        let io = std::io::Error::other("disk full");
+        let with = e(MailErrorKind::Local).with_source(io);
+        assert_eq!(with.to_string(), "sending mail to r@x.y: why");
+        assert_eq!(std::error::Error::source(&with).map(|s| s.to_string()).as_deref(), Some("disk full"));
+    }
+
+    #[test]
+    fn only_a_retryable_service_failure_is_worth_invoking_again() {
+        let service = |retryable| InvokeError::Service { message: "m".into(), retryable, source: None };
+        assert!(service(true).is_retryable());
+        assert!(!service(false).is_retryable());
+        assert!(!InvokeError::NoHandler.is_retryable());
+        let bad = serde_json::from_str::<serde_json::Value>("{").unwrap_err();
+        assert!(!InvokeError::Encode(bad).is_retryable());
+    }
 }

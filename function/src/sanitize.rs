@@ -4,7 +4,7 @@
 //! program, so what is stored, logged or rendered afterwards is already clean; the rendered
 //! artifacts pass through [`mask_secrets`] once more before they are written.
 //!
-//! Secrets are registered by [`crate::config::Secret::new`] (every key read from the
+//! Secrets are registered by [`crate::secret::Secret::new`] (every key read from the
 //! environment or Secrets Manager), so no caller has to remember to pass them along.
 
 use std::sync::RwLock;

@@ -1,6 +1,6 @@
 //! The local mailer: writes each message to a `.eml` file instead of sending it.
 
-use crate::ports::{MailError, Mailer};
+use crate::ports::{MailError, MailErrorKind, Mailer};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -21,7 +21,7 @@ impl Mailer for FileMailer {
         let n = self.sent.fetch_add(1, Ordering::SeqCst) + 1;
         let name = if n == 1 { "email.eml".to_string() } else { format!("email-{n}.eml") };
         let path = self.dir.join(&name);
-        let err = |e: std::io::Error| MailError { recipient: recipient.to_string(), message: e.to_string() };
+        let err = |e: std::io::Error| MailError::new(recipient, MailErrorKind::Local, e.to_string()).with_source(e);
         tokio::fs::create_dir_all(&self.dir).await.map_err(err)?;
         // Through a temporary file: a failed write leaves neither a half message nor a
         // temporary file.

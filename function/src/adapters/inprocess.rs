@@ -36,9 +36,9 @@ impl InProcessInvoker {
 
 impl Invoker for InProcessInvoker {
     async fn invoke_async(&self, event: serde_json::Value) -> Result<(), InvokeError> {
-        let handler = self.handler.get().ok_or_else(|| InvokeError("no handler set".into()))?.clone();
-        let bytes = serde_json::to_vec(&event).map_err(|e| InvokeError(e.to_string()))?;
-        let event: serde_json::Value = serde_json::from_slice(&bytes).map_err(|e| InvokeError(e.to_string()))?;
+        let handler = self.handler.get().ok_or(InvokeError::NoHandler)?.clone();
+        let bytes = serde_json::to_vec(&event).map_err(InvokeError::Encode)?;
+        let event: serde_json::Value = serde_json::from_slice(&bytes).map_err(InvokeError::Encode)?;
         let task = tokio::spawn(handler(event));
         self.tasks.lock().expect("tasks lock").push(task);
         Ok(())

@@ -9,3 +9,10 @@ pub mod inprocess;
 pub mod local_store;
 pub mod openai;
 pub mod ratelimit;
+
+/// An HTTP client (Alpha Vantage, OpenAI) could not be built: no TLS roots, or a bad
+/// proxy setting in the environment. Nothing a retry fixes. The text leaves the cause to
+/// the source, since this error reaches only the binaries, which print the whole chain.
+#[derive(Debug, thiserror::Error)]
+#[error("building the HTTP client")]
+pub struct HttpClientError(#[source] pub reqwest::Error);

@@ -3,23 +3,24 @@
 //! a hard timeout. The key travels in the Authorization header and never appears in an
 //! error; error bodies are cut short, since a server may echo the request.
 
-use crate::config::{OpenAiConfig, Secret};
+use super::HttpClientError;
+use crate::config::OpenAiConfig;
 use crate::domain::commentary::Prompt;
-use crate::ports::{CommentaryError, Commentator, NoCommentator};
+use crate::ports::{BoxError, CommentaryError, Commentator, NoCommentator};
+use crate::secret::Secret;
 use serde_json::{json, Value};
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
-pub const DEFAULT_BASE_URL: &str = "https://api.openai.com/v1";
-pub const DEFAULT_MODEL: &str = "gpt-4o-mini";
 /// The largest reply body read from the commentary server (a reply for 25 picks is ~20 KB).
 pub const MAX_REPLY: usize = 4 << 20;
 
 /// The commentator a run uses: this adapter with a key, or commentary off with the reason
-/// the report will give (`key` says why there is none).
-pub fn commentator(cfg: &OpenAiConfig, key: Result<Secret, String>) -> Result<Arc<dyn Commentator>, String> {
+/// the report will give (`key`'s error says why there is none: not configured, or a secret
+/// that could not be read).
+pub fn commentator(cfg: &OpenAiConfig, key: Result<Secret, BoxError>) -> Result<Arc<dyn Commentator>, HttpClientError> {
     match key {
         Ok(key) => Ok(Arc::new(OpenAi::new(&cfg.base_url, key, &cfg.model, cfg.timeout)?)),
         Err(why) => {
@@ -39,7 +40,7 @@ pub struct OpenAi {
 
 impl OpenAi {
     /// `base_url` is the API root (`.../v1`); `/chat/completions` is appended.
-    pub fn new(base_url: &str, key: Secret, model: &str, timeout: Duration) -> Result<OpenAi, String> {
+    pub fn new(base_url: &str, key: Secret, model: &str, timeout: Duration) -> Result<OpenAi, HttpClientError> {
         let http = reqwest::Client::builder()
             .timeout(timeout)
             .connect_timeout(timeout)
@@ -49,7 +50,7 @@ impl OpenAi {
             .referer(false)
             .user_agent(concat!("stockpicks/", env!("CARGO_PKG_VERSION")))
             .build()
-            .map_err(|e| format!("building the HTTP client: {e}"))?;
+            .map_err(HttpClientError)?;
         let root = base_url.trim_end_matches('/');
         let endpoint = if root.ends_with("/chat/completions") { root.to_string() } else { format!("{root}/chat/completions") };
         Ok(OpenAi { http, endpoint, key, model: model.to_string(), timeout })
@@ -62,9 +63,7 @@ impl OpenAi {
     async fn call(&self, prompt: &Prompt) -> Result<String, CommentaryError> {
         match self.call_inner(prompt).await {
             Ok(content) => Ok(crate::sanitize::mask_secrets(&content)),
-            Err(CommentaryError::Failed(t)) => Err(CommentaryError::Failed(crate::sanitize::clean_short(&t, 300))),
-            Err(CommentaryError::Off(t)) => Err(CommentaryError::Off(crate::sanitize::clean_short(&t, 300))),
-            Err(e) => Err(e),
+            Err(e) => Err(cleaned(e)),
         }
     }
 
@@ -92,43 +91,55 @@ impl OpenAi {
             .map_err(|e| self.transport(e))?;
         let status = resp.status();
         if status.is_redirection() {
-            return Err(CommentaryError::Failed(format!(
-                "the commentary server answered with a redirect ({}); redirects are not followed",
-                super::alphavantage::redirect_text(status.as_u16(), resp.headers())
-            )));
+            return Err(CommentaryError::Redirect(super::alphavantage::redirect_text(status.as_u16(), resp.headers())));
         }
         let bytes = super::alphavantage::read_capped(resp, MAX_REPLY).await.map_err(|e| match e {
-            super::alphavantage::CappedError::TooLarge => {
-                CommentaryError::Failed(format!("malformed reply: larger than {MAX_REPLY} bytes"))
-            }
+            super::alphavantage::CappedError::TooLarge => CommentaryError::TooLarge(MAX_REPLY),
             super::alphavantage::CappedError::Http(e) => self.transport(e),
         })?;
         let text = String::from_utf8_lossy(&bytes).into_owned();
         if !status.is_success() {
             let snippet: String = text.chars().take(160).collect();
-            return Err(CommentaryError::Failed(format!("HTTP {status} from the commentary server: {snippet}")));
+            return Err(CommentaryError::Status { status: status.to_string(), snippet });
         }
-        let v: Value = serde_json::from_str(&text).map_err(|e| CommentaryError::Failed(format!("reply is not JSON: {e}")))?;
+        let v: Value = serde_json::from_str(&text).map_err(CommentaryError::NotJson)?;
         let choice = &v["choices"][0];
         if let Some(refusal) = choice["message"]["refusal"].as_str() {
-            return Err(CommentaryError::Failed(format!("the model refused: {}", refusal.chars().take(160).collect::<String>())));
+            return Err(CommentaryError::Refused(refusal.chars().take(160).collect()));
         }
         if choice["finish_reason"].as_str() == Some("length") {
-            return Err(CommentaryError::Failed("the reply was cut off at the token limit".into()));
+            return Err(CommentaryError::CutOff);
         }
-        choice["message"]["content"]
-            .as_str()
-            .map(str::to_string)
-            .ok_or_else(|| CommentaryError::Failed("reply has no choices[0].message.content".into()))
+        choice["message"]["content"].as_str().map(str::to_string).ok_or(CommentaryError::NoContent)
     }
 
     fn transport(&self, e: reqwest::Error) -> CommentaryError {
         if e.is_timeout() {
             CommentaryError::Timeout(self.timeout.as_secs())
         } else {
-            // Without the URL: nothing of the request in the message.
-            CommentaryError::Failed(format!("commentary request failed: {}", e.without_url()))
+            // Without the URL: nothing of the request in the message (or in the source).
+            let e = e.without_url();
+            CommentaryError::Transport { detail: e.to_string(), source: Box::new(e) }
         }
+    }
+}
+
+/// The error with every text that came from the server (or may quote it) cleaned and cut
+/// short. The kinds without text pass as they are; a `NotJson` error is a syntax error of
+/// parsing into a `Value` (what was expected, line and column), which quotes nothing.
+fn cleaned(e: CommentaryError) -> CommentaryError {
+    let clean = |t: &str| crate::sanitize::clean_short(t, 300);
+    match e {
+        CommentaryError::Off(t) => CommentaryError::Off(clean(&t)),
+        CommentaryError::Transport { detail, source } => CommentaryError::Transport { detail: clean(&detail), source },
+        CommentaryError::Redirect(t) => CommentaryError::Redirect(clean(&t)),
+        CommentaryError::Status { status, snippet } => CommentaryError::Status { status, snippet: clean(&snippet) },
+        CommentaryError::Refused(t) => CommentaryError::Refused(clean(&t)),
+        e @ (CommentaryError::Timeout(_)
+        | CommentaryError::TooLarge(_)
+        | CommentaryError::NotJson(_)
+        | CommentaryError::NoContent
+        | CommentaryError::CutOff) => e,
     }
 }
 

@@ -11,7 +11,7 @@ use stockpicks::adapters::alphavantage::{AlphaVantage, ClientConfig};
 use stockpicks::adapters::file_mailer::FileMailer;
 use stockpicks::adapters::local_store::DirStore;
 use stockpicks::adapters::openai;
-use stockpicks::config::{Config, Secret, REAL_HOST};
+use stockpicks::config::{Config, REAL_HOST};
 use stockpicks::domain::model::Model;
 use stockpicks::domain::symbol::{parse_list, Symbol};
 use stockpicks::domain::time;
@@ -21,6 +21,7 @@ use stockpicks::pipeline::insight::{History, Insight};
 use stockpicks::pipeline::publish::MailSettings;
 use stockpicks::pipeline::run::{run_once, RunPorts, RunRequest};
 use stockpicks::ports::{Clock, FixedClock, Progress, SystemClock};
+use stockpicks::secret::Secret;
 use stockpicks::sim::{self, Fault, SimConfig};
 
 /// mimalloc: ranking is allocation-heavy, and glibc malloc made it ~1.6x slower.
@@ -417,21 +418,21 @@ async fn run(args: RunArgs) -> Result<std::process::ExitCode> {
     }
 
     let sim_day = match &args.sim_date {
-        Some(d) if cfg.api_key.is_some() || cfg.base_url.is_some() => {
+        Some(d) if cfg.alpha_vantage.api_key.is_some() || cfg.alpha_vantage.base_url.is_some() => {
             bail!("--sim-date {d}: only for the built-in simulator (unset ALPHA_VANTAGE_API_KEY and ALPHA_VANTAGE_BASE_URL)")
         }
         Some(d) => Some(time::parse_date_days(d).with_context(|| format!("--sim-date {d}: not a calendar date (expected YYYY-MM-DD)"))?),
         None => None,
     };
     // Market data: the real API with a key; otherwise the simulator, loudly.
-    let (api_key, base_url, rate, _sim) = match (&cfg.api_key, &cfg.base_url) {
-        (Some(key), url) => (key.clone(), url.clone().unwrap_or_else(|| REAL_HOST.to_string()), cfg.rate_per_min, None),
+    let (api_key, base_url, rate, _sim) = match (&cfg.alpha_vantage.api_key, &cfg.alpha_vantage.base_url) {
+        (Some(key), url) => (key.clone(), url.clone().unwrap_or_else(|| REAL_HOST.to_string()), cfg.alpha_vantage.rate_per_min, None),
         (None, Some(url)) => {
             eprintln!("note: no ALPHA_VANTAGE_API_KEY; using ALPHA_VANTAGE_BASE_URL={url} with a placeholder key");
-            (Secret::placeholder("nokey"), url.clone(), cfg.rate_per_min, None)
+            (Secret::placeholder("nokey"), url.clone(), cfg.alpha_vantage.rate_per_min, None)
         }
         (None, None) => {
-            let rate = if cfg.rate_is_explicit { cfg.rate_per_min } else { LOCAL_SIM_RATE_PER_MIN };
+            let rate = if cfg.alpha_vantage.rate_is_explicit { cfg.alpha_vantage.rate_per_min } else { LOCAL_SIM_RATE_PER_MIN };
             let running = sim::start(SimConfig { rate_per_min: rate, day: sim_day, ..SimConfig::default() }, 0)
                 .await
                 .context("starting the built-in simulator")?;
@@ -441,9 +442,9 @@ async fn run(args: RunArgs) -> Result<std::process::ExitCode> {
         }
     };
     let mut client_cfg = ClientConfig::new(&base_url, api_key, rate);
-    client_cfg.timeout = cfg.timeout;
-    client_cfg.max_attempts = cfg.max_attempts;
-    let market = Arc::new(AlphaVantage::new(client_cfg).map_err(anyhow::Error::msg)?);
+    client_cfg.timeout = cfg.alpha_vantage.timeout;
+    client_cfg.max_attempts = cfg.alpha_vantage.max_attempts;
+    let market = Arc::new(AlphaVantage::new(client_cfg).context("the Alpha Vantage client")?);
 
     let clock = match sim_day {
         Some(day) => FixedClock(day * 86_400 + 13 * 3600),
@@ -469,30 +470,29 @@ async fn run(args: RunArgs) -> Result<std::process::ExitCode> {
     let staging = Staging::new(&out)?;
     let store = DirStore::new(&staging.dir);
     let mailer = FileMailer::new(&staging.dir);
-    let recipients =
-        if cfg.email_recipients.is_empty() { vec!["reader@example.invalid".to_string()] } else { cfg.email_recipients.clone() };
+    let recipients = if cfg.mail.recipients.is_empty() { vec!["reader@example.invalid".to_string()] } else { cfg.mail.recipients.clone() };
 
     let n = universe.len();
     eprintln!(
         "Scoring {n} symbols: {} calls/symbol at {rate}/min, {} workers, quota bound {:.1} s",
-        cfg.price_source.calls_per_symbol(),
-        cfg.max_workers,
-        (n * cfg.price_source.calls_per_symbol()) as f64 * 60.0 / rate
+        cfg.alpha_vantage.price_source.calls_per_symbol(),
+        cfg.alpha_vantage.max_workers,
+        (n * cfg.alpha_vantage.price_source.calls_per_symbol()) as f64 * 60.0 / rate
     );
     let req = RunRequest {
         run_id: run_id.clone(),
         universe,
         model,
         top: args.top as usize,
-        workers: cfg.max_workers,
-        price_source: cfg.price_source,
-        min_run_coverage: cfg.min_run_coverage,
+        workers: cfg.alpha_vantage.max_workers,
+        price_source: cfg.alpha_vantage.price_source,
+        min_run_coverage: cfg.run.min_run_coverage,
         prefix: String::new(),
-        mail: MailSettings { sender: cfg.email_sender.clone(), recipients, unsubscribe: cfg.unsubscribe.clone() },
+        mail: MailSettings { sender: cfg.mail.sender.clone(), recipients, unsubscribe: cfg.mail.unsubscribe.clone() },
         warnings,
     };
-    let openai_key = cfg.openai.api_key.clone().ok_or_else(|| "no OPENAI_API_KEY set".to_string());
-    let commentator = openai::commentator(&cfg.openai, openai_key).map_err(anyhow::Error::msg)?;
+    let openai_key = cfg.openai.api_key.clone().ok_or_else(|| "no OPENAI_API_KEY set".into());
+    let commentator = openai::commentator(&cfg.openai, openai_key).context("the OpenAI client")?;
     let history = if args.no_history {
         None
     } else {
@@ -504,7 +504,7 @@ async fn run(args: RunArgs) -> Result<std::process::ExitCode> {
         None
     } else {
         std::fs::create_dir_all(&args.cache).with_context(|| format!("creating cache directory {}", args.cache.display()))?;
-        Some(OverviewCache { store: Arc::new(DirStore::new(&args.cache)), prefix: String::new(), max_age_days: cfg.cache_max_age_days })
+        Some(OverviewCache { store: Arc::new(DirStore::new(&args.cache)), prefix: String::new(), max_age_days: cfg.cache.max_age_days })
     };
     let progress: Arc<dyn Progress> = Arc::new(TermProgress::new());
     let ports = RunPorts {
@@ -618,7 +618,7 @@ async fn serve_sim(a: SimArgs) -> Result<()> {
         ..SimConfig::default()
     };
     if let Some(kinds) = &a.faults {
-        cfg.faults = kinds.iter().map(|k| Fault::parse(k)).collect::<Result<_, _>>().map_err(anyhow::Error::msg)?;
+        cfg.faults = kinds.iter().map(|k| Fault::parse(k)).collect::<Result<_, _>>()?;
     }
     for spec in &a.symbol_faults {
         let (sym, kind) = spec.split_once('=').with_context(|| format!("--fault {spec}: expected SYMBOL=kind or FUNCTION=kind"))?;
@@ -628,7 +628,7 @@ async fn serve_sim(a: SimArgs) -> Result<()> {
         } else {
             Symbol::parse(sym).with_context(|| format!("--fault {spec}"))?.to_string()
         };
-        cfg.symbol_faults.insert(key, Fault::parse(kind).map_err(anyhow::Error::msg)?);
+        cfg.symbol_faults.insert(key, Fault::parse(kind).with_context(|| format!("--fault {spec}"))?);
     }
     if let Some(d) = &a.date {
         cfg.day = Some(time::parse_date_days(d).with_context(|| format!("--date {d}: not a calendar date (expected YYYY-MM-DD)"))?);
@@ -707,7 +707,8 @@ fn explain(symbol: &str, run: Option<PathBuf>) -> Result<()> {
     let report: stockpicks::domain::report::RunReport =
         serde_json::from_str(&text).with_context(|| format!("{} is not a stockpicks results.json", path.display()))?;
     // The file may come from anywhere: what reaches the terminal is cleaned.
-    let shown = stockpicks::render::text::explain(&report, &symbol).map_err(|e| anyhow::anyhow!(stockpicks::sanitize::clean(&e)))?;
+    let shown =
+        stockpicks::render::text::explain(&report, &symbol).map_err(|e| anyhow::anyhow!(stockpicks::sanitize::clean(&e.to_string())))?;
     print!("{}", stockpicks::sanitize::clean_multiline(&shown));
     Ok(())
 }

@@ -39,6 +39,16 @@ pub enum Stale {
     OtherSource,
 }
 
+/// Why an EARNINGS_CALENDAR reply is not a calendar (its rows are never the reason: bad
+/// rows are skipped and counted).
+#[derive(Debug, thiserror::Error)]
+pub enum CalendarError {
+    #[error("calendar CSV: {0}")]
+    Csv(#[source] csv::Error),
+    #[error("calendar CSV has no symbol/reportDate columns (header: {header:?})")]
+    NoColumns { header: Vec<String> },
+}
+
 /// Upcoming report dates by symbol (the EARNINGS_CALENDAR CSV, parsed).
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Calendar {
@@ -49,12 +59,12 @@ impl Calendar {
     /// Reads `symbol,name,reportDate,fiscalDateEnding,estimate,currency` (columns found by
     /// name); keeps each symbol's earliest date. Rows with a bad symbol or date are skipped
     /// and counted.
-    pub fn from_csv(text: &str) -> Result<(Calendar, usize), String> {
+    pub fn from_csv(text: &str) -> Result<(Calendar, usize), CalendarError> {
         let mut rdr = csv::ReaderBuilder::new().flexible(true).from_reader(text.as_bytes());
-        let headers = rdr.headers().map_err(|e| format!("calendar CSV: {e}"))?.clone();
+        let headers = rdr.headers().map_err(CalendarError::Csv)?.clone();
         let col = |name: &str| headers.iter().position(|h| h.trim().eq_ignore_ascii_case(name));
         let (Some(sym_col), Some(date_col)) = (col("symbol"), col("reportDate")) else {
-            return Err(format!("calendar CSV has no symbol/reportDate columns (header: {:?})", headers.iter().collect::<Vec<_>>()));
+            return Err(CalendarError::NoColumns { header: headers.iter().map(String::from).collect() });
         };
         let mut cal = Calendar::default();
         let mut skipped = 0;
@@ -201,6 +211,8 @@ mod tests {
         assert_eq!(cal.next_report[&Symbol::parse("AAPL").unwrap()], "2027-01-29");
         assert_eq!(cal.next_report[&Symbol::parse("BRK-B").unwrap()], "2027-02-20");
         assert_eq!(skipped, 2);
-        assert!(Calendar::from_csv("a,b\n1,2\n").unwrap_err().contains("reportDate"));
+        let e = Calendar::from_csv("a,b\n1,2\n").unwrap_err();
+        assert!(matches!(&e, CalendarError::NoColumns { header } if header == &["a", "b"]), "{e:?}");
+        assert!(e.to_string().contains("reportDate"), "{e}");
     }
 }

@@ -148,9 +148,15 @@ struct ReplyPick {
     commentary: String,
 }
 
+/// A reply that is not the JSON the prompt's schema asked for, so nothing in it is used.
+/// (Parts of a well-formed reply that fail a rule are dropped one by one, not this.)
+#[derive(Debug, thiserror::Error)]
+#[error("reply is not the requested JSON: {0}")]
+pub struct ReplyError(#[source] pub serde_json::Error);
+
 /// Validates the model's reply (the message content) against the prompt it answered.
-pub fn validate(content: &str, prompt: &Prompt) -> Result<Validated, String> {
-    let reply: Reply = serde_json::from_str(content.trim()).map_err(|e| format!("reply is not the requested JSON: {e}"))?;
+pub fn validate(content: &str, prompt: &Prompt) -> Result<Validated, ReplyError> {
+    let reply: Reply = serde_json::from_str(content.trim()).map_err(ReplyError)?;
     let mut out = Validated::default();
     for item in reply.picks {
         let symbol = match Symbol::parse(item.symbol.trim()).ok().filter(|s| prompt.allowed.contains_key(s)) {
@@ -514,8 +520,8 @@ struct ScoreItem {
 
 /// Valid scores by symbol (integers 1-10 for symbols that were asked about, first entry
 /// wins), and what was dropped.
-pub fn validate_scores(content: &str, prompt: &Prompt) -> Result<(BTreeMap<Symbol, u8>, Vec<String>), String> {
-    let reply: ScoreReply = serde_json::from_str(content.trim()).map_err(|e| format!("reply is not the requested JSON: {e}"))?;
+pub fn validate_scores(content: &str, prompt: &Prompt) -> Result<(BTreeMap<Symbol, u8>, Vec<String>), ReplyError> {
+    let reply: ScoreReply = serde_json::from_str(content.trim()).map_err(ReplyError)?;
     let mut scores = BTreeMap::new();
     let mut dropped = Vec::new();
     for item in reply.scores {
@@ -637,7 +643,10 @@ mod tests {
     #[test]
     fn malformed_reply_is_an_error() {
         let p = prompt(&picks());
-        assert!(validate("{not json", &p).unwrap_err().contains("not the requested JSON"));
+        let e = validate("{not json", &p).unwrap_err();
+        assert!(e.to_string().contains("not the requested JSON"), "{e}");
+        // The parser's error is kept as the source, not only flattened into the text.
+        assert!(std::error::Error::source(&e).is_some_and(|s| s.is::<serde_json::Error>()));
         assert!(validate(r#"{"stocks":[]}"#, &p).is_err());
     }
 

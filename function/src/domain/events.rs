@@ -63,10 +63,42 @@ pub struct SweepEvent {
     pub run_id: Option<String>,
 }
 
-/// Why an event was refused.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{0}")]
-pub struct EventError(pub String);
+/// Why an event was refused (the text is the reply's `error` field).
+#[derive(Debug, thiserror::Error)]
+pub enum EventError {
+    #[error("event must be a JSON object")]
+    NotAnObject,
+    /// An `op` event serde refused (unknown op or field, wrong type).
+    #[error("invalid event: {0}")]
+    Invalid(#[source] serde_json::Error),
+    #[error("unknown event: expected \"op\" (run, lane, sweep) or an old payload (test_mode, sp500_data, operation); got keys [{}]", keys.join(", "))]
+    Unknown { keys: Vec<String> },
+    #[error("top must be 1-500, got {0}")]
+    Top(usize),
+    #[error("unknown universe {0:?}; only \"sp500\" is built in")]
+    Universe(String),
+    #[error("symbols is empty")]
+    NoSymbols,
+    #[error("{0} symbols; at most 20000")]
+    TooManySymbols(usize),
+    #[error("sectors must match symbols one for one")]
+    SectorsMismatch,
+    #[error("invalid run_id {0:?}: letters, digits and '-' only, at most 64")]
+    RunId(String),
+    #[error("scheduled_time {0:?} is not an RFC 3339 UTC time")]
+    ScheduledTime(String),
+    #[error("lane without chunks")]
+    NoChunks,
+    #[error("offset {offset} is past the lane's {chunks} chunks")]
+    Offset { offset: usize, chunks: usize },
+    #[error("depth {0} exceeds the limit of {MAX_DEPTH}")]
+    Depth(u32),
+    /// An old payload with a field of the wrong shape (`what`: "test_symbols must be a list").
+    #[error("{0}")]
+    Legacy(String),
+    #[error("unknown operation {0}; expected process_chunk or finalize_results")]
+    Operation(String),
+}
 
 /// Lambda stops recursive chains at about 16 invocations; stay well under.
 pub const MAX_DEPTH: u32 = 12;
@@ -74,9 +106,9 @@ pub const MAX_DEPTH: u32 = 12;
 impl Event {
     /// Parses any accepted event shape and validates it.
     pub fn parse(v: &Value) -> Result<Event, EventError> {
-        let obj = v.as_object().ok_or_else(|| EventError("event must be a JSON object".into()))?;
+        let obj = v.as_object().ok_or(EventError::NotAnObject)?;
         let event = if obj.contains_key("op") {
-            serde_json::from_value::<Event>(v.clone()).map_err(|e| EventError(format!("invalid event: {e}")))?
+            serde_json::from_value::<Event>(v.clone()).map_err(EventError::Invalid)?
         } else if obj.contains_key("test_mode") || obj.contains_key("test_symbols") {
             legacy_test(obj)?
         } else if obj.contains_key("sp500_data") {
@@ -84,11 +116,7 @@ impl Event {
         } else if let Some(op) = obj.get("operation") {
             legacy_operation(op, obj)?
         } else {
-            let keys: Vec<&str> = obj.keys().map(String::as_str).take(8).collect();
-            return Err(EventError(format!(
-                "unknown event: expected \"op\" (run, lane, sweep) or an old payload (test_mode, sp500_data, operation); got keys [{}]",
-                keys.join(", ")
-            )));
+            return Err(EventError::Unknown { keys: obj.keys().take(8).cloned().collect() });
         };
         event.validate()?;
         Ok(event)
@@ -98,23 +126,23 @@ impl Event {
         match self {
             Event::Run(r) => {
                 if !(1..=500).contains(&r.top) {
-                    return Err(EventError(format!("top must be 1-500, got {}", r.top)));
+                    return Err(EventError::Top(r.top));
                 }
                 if let Some(u) = &r.universe {
                     if u != "sp500" {
-                        return Err(EventError(format!("unknown universe {u:?}; only \"sp500\" is built in")));
+                        return Err(EventError::Universe(u.clone()));
                     }
                 }
                 if let Some(syms) = &r.symbols {
                     if syms.is_empty() {
-                        return Err(EventError("symbols is empty".into()));
+                        return Err(EventError::NoSymbols);
                     }
                     if syms.len() > 20_000 {
-                        return Err(EventError(format!("{} symbols; at most 20000", syms.len())));
+                        return Err(EventError::TooManySymbols(syms.len()));
                     }
                     if let Some(sectors) = &r.sectors {
                         if sectors.len() != syms.len() {
-                            return Err(EventError("sectors must match symbols one for one".into()));
+                            return Err(EventError::SectorsMismatch);
                         }
                     }
                 }
@@ -122,20 +150,20 @@ impl Event {
                     check_run_id(id)?;
                 }
                 if let Some(t) = &r.scheduled_time {
-                    time::parse_rfc3339(t).ok_or_else(|| EventError(format!("scheduled_time {t:?} is not an RFC 3339 UTC time")))?;
+                    time::parse_rfc3339(t).ok_or_else(|| EventError::ScheduledTime(t.clone()))?;
                 }
                 Ok(())
             }
             Event::Lane(l) => {
                 check_run_id(&l.run_id)?;
                 if l.chunks.is_empty() {
-                    return Err(EventError("lane without chunks".into()));
+                    return Err(EventError::NoChunks);
                 }
                 if l.offset > l.chunks.len() {
-                    return Err(EventError(format!("offset {} is past the lane's {} chunks", l.offset, l.chunks.len())));
+                    return Err(EventError::Offset { offset: l.offset, chunks: l.chunks.len() });
                 }
                 if l.depth > MAX_DEPTH {
-                    return Err(EventError(format!("depth {} exceeds the limit of {MAX_DEPTH}", l.depth)));
+                    return Err(EventError::Depth(l.depth));
                 }
                 Ok(())
             }
@@ -156,13 +184,13 @@ pub fn check_run_id(id: &str) -> Result<(), EventError> {
     if ok {
         Ok(())
     } else {
-        Err(EventError(format!("invalid run_id {:?}: letters, digits and '-' only, at most 64", id.chars().take(70).collect::<String>())))
+        Err(EventError::RunId(id.chars().take(70).collect()))
     }
 }
 
 fn strings(v: Option<&Value>, what: &str) -> Result<Vec<String>, EventError> {
-    let arr = v.and_then(Value::as_array).ok_or_else(|| EventError(format!("{what} must be a list")))?;
-    arr.iter().map(|x| x.as_str().map(String::from).ok_or_else(|| EventError(format!("{what} must hold strings")))).collect()
+    let arr = v.and_then(Value::as_array).ok_or_else(|| EventError::Legacy(format!("{what} must be a list")))?;
+    arr.iter().map(|x| x.as_str().map(String::from).ok_or_else(|| EventError::Legacy(format!("{what} must hold strings")))).collect()
 }
 
 /// `{"test_mode": true, "test_symbols": [...]}`
@@ -184,11 +212,11 @@ fn legacy_test(obj: &serde_json::Map<String, Value>) -> Result<Event, EventError
 
 /// `{"sp500_data": [{"Symbol": "AAPL", "Sector": "Information Technology"}, ...]}`
 fn legacy_sp500_data(obj: &serde_json::Map<String, Value>) -> Result<Event, EventError> {
-    let rows = obj.get("sp500_data").and_then(Value::as_array).ok_or_else(|| EventError("sp500_data must be a list".into()))?;
+    let rows = obj.get("sp500_data").and_then(Value::as_array).ok_or_else(|| EventError::Legacy("sp500_data must be a list".into()))?;
     let mut symbols = Vec::with_capacity(rows.len());
     let mut sectors = Vec::with_capacity(rows.len());
     for (i, row) in rows.iter().enumerate() {
-        let sym = row.get("Symbol").and_then(Value::as_str).ok_or_else(|| EventError(format!("sp500_data[{i}] has no Symbol")))?;
+        let sym = row.get("Symbol").and_then(Value::as_str).ok_or_else(|| EventError::Legacy(format!("sp500_data[{i}] has no Symbol")))?;
         symbols.push(sym.to_string());
         sectors.push(row.get("Sector").or_else(|| row.get("GICS Sector")).and_then(Value::as_str).unwrap_or("").to_string());
     }
@@ -209,16 +237,16 @@ fn legacy_operation(op: &Value, obj: &serde_json::Map<String, Value>) -> Result<
     let run_id = obj.get("run_id").and_then(Value::as_str).map(String::from);
     match op.as_str() {
         Some("process_chunk") => {
-            let run_id = run_id.ok_or_else(|| EventError("process_chunk needs run_id".into()))?;
+            let run_id = run_id.ok_or_else(|| EventError::Legacy("process_chunk needs run_id".into()))?;
             let chunk = obj
                 .get("chunk_index")
                 .or_else(|| obj.get("chunk_id"))
                 .and_then(Value::as_u64)
-                .ok_or_else(|| EventError("process_chunk needs chunk_index".into()))?;
+                .ok_or_else(|| EventError::Legacy("process_chunk needs chunk_index".into()))?;
             Ok(Event::Lane(LaneEvent { run_id, lane: chunk as usize, chunks: vec![chunk as usize], offset: 0, depth: 0 }))
         }
         Some("finalize_results") => Ok(Event::Sweep(SweepEvent { run_id })),
-        _ => Err(EventError(format!("unknown operation {op}; expected process_chunk or finalize_results"))),
+        _ => Err(EventError::Operation(op.to_string())),
     }
 }
 
@@ -280,8 +308,18 @@ mod tests {
             (json!({"operation": "dance"}), "unknown operation"),
             (json!({"test_symbols": "AAPL"}), "must be a list"),
         ] {
-            let e = Event::parse(&v).unwrap_err();
-            assert!(e.0.contains(want), "{v}: {e}");
+            let e = Event::parse(&v).unwrap_err().to_string();
+            assert!(e.contains(want), "{v}: {e}");
         }
+    }
+
+    #[test]
+    fn refusals_are_typed_and_keep_the_parsers_error() {
+        let e = Event::parse(&json!({"op": "run", "colour": "red"})).unwrap_err();
+        assert!(matches!(&e, EventError::Invalid(_)), "{e:?}");
+        assert!(std::error::Error::source(&e).is_some_and(|s| s.is::<serde_json::Error>()));
+        assert!(matches!(Event::parse(&json!({"op": "run", "top": 0})), Err(EventError::Top(0))));
+        assert!(matches!(Event::parse(&json!([])), Err(EventError::NotAnObject)));
+        assert!(matches!(check_run_id("a/b"), Err(EventError::RunId(id)) if id == "a/b"));
     }
 }

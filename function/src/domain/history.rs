@@ -5,7 +5,7 @@
 //! No look-ahead: an earlier run is judged only by the prices it stored when it published
 //! and the prices this run fetched; a record from this run's time or later is ignored.
 
-use super::report::{DataSource, RunReport};
+use super::source::DataSource;
 use super::{time, Symbol};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
@@ -28,18 +28,6 @@ pub struct RunRecord {
 }
 
 impl RunRecord {
-    pub fn from_report(r: &RunReport, published_unix: i64) -> RunRecord {
-        RunRecord {
-            run_id: r.run_id.clone(),
-            published_unix,
-            data_source: r.data_source,
-            partial: r.partial.is_some(),
-            picks: r.picks.iter().map(|p| p.symbol.clone()).collect(),
-            ranking: r.ranking.iter().map(|p| p.symbol.clone()).collect(),
-            prices: r.ranking.iter().filter_map(|p| Some((p.symbol.clone(), p.price.filter(|x| *x > 0.0)?))).collect(),
-        }
-    }
-
     /// The object name: sorts by publication time, then run id.
     pub fn key_name(&self) -> String {
         format!("{}_{}.json", time::compact_second(self.published_unix), self.run_id)

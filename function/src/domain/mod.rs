@@ -14,8 +14,11 @@ pub mod plan;
 pub mod report;
 pub mod scoring;
 pub mod sectors;
+pub mod source;
 pub mod state;
 pub mod symbol;
+#[cfg(test)]
+pub(crate) mod testdata;
 pub mod time;
 pub mod universe;
 

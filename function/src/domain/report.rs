@@ -2,42 +2,16 @@
 //! built from the ranking, the fetch failures and the run's statistics. Pure.
 
 use super::commentary::CommentarySource;
-use super::history::{Changes, TrackRecord};
+use super::history::{Changes, RunRecord, TrackRecord};
 use super::model::Model;
 use super::outcome::{ApiStats, FetchError};
 use super::scoring::{self, Candidate, RankedStock, Unranked};
+use super::source::DataSource;
 use super::time;
 use super::universe::Universe;
 use super::Symbol;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum DataSource {
-    /// The real Alpha Vantage API.
-    Alphavantage,
-    /// Synthetic companies from the built-in simulator.
-    Simulator,
-    /// Recorded replies served by the simulator from a fixtures directory.
-    Fixtures,
-}
-
-impl DataSource {
-    pub fn is_synthetic(self) -> bool {
-        self != DataSource::Alphavantage
-    }
-
-    /// The source of data gathered from several parts (a run's chunks): the simulator if
-    /// any part was simulated, else fixtures if any part was recorded, else the real API.
-    pub fn least_real(parts: impl IntoIterator<Item = DataSource>) -> DataSource {
-        parts.into_iter().fold(DataSource::Alphavantage, |acc, s| match (acc, s) {
-            (DataSource::Simulator, _) | (_, DataSource::Simulator) => DataSource::Simulator,
-            (DataSource::Fixtures, _) | (_, DataSource::Fixtures) => DataSource::Fixtures,
-            _ => DataSource::Alphavantage,
-        })
-    }
-}
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct RunStats {
@@ -451,6 +425,23 @@ impl RunReport {
     }
 }
 
+/// A run's history record is made from its report here, not in `history`: the history
+/// needs only the record, so it does not depend on the report (the report does depend on
+/// the history, for its changes and track record).
+impl RunRecord {
+    pub fn from_report(r: &RunReport, published_unix: i64) -> RunRecord {
+        RunRecord {
+            run_id: r.run_id.clone(),
+            published_unix,
+            data_source: r.data_source,
+            partial: r.partial.is_some(),
+            picks: r.picks.iter().map(|p| p.symbol.clone()).collect(),
+            ranking: r.ranking.iter().map(|p| p.symbol.clone()).collect(),
+            prices: r.ranking.iter().filter_map(|p| Some((p.symbol.clone(), p.price.filter(|x| *x > 0.0)?))).collect(),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -505,14 +496,10 @@ mod tests {
     fn explain_contributions_add_up_to_the_score() {
         let u = Universe::sp500();
         let m = Model::default_model();
-        let synth = crate::sim::synth::Synth::new(7);
         let candidates: Vec<Candidate> = u
             .members
             .iter()
-            .map(|mem| Candidate {
-                member: mem.clone(),
-                fundamentals: Fundamentals::from_overview(synth.overview(mem.symbol.as_str(), 20_000).as_object().unwrap()),
-            })
+            .map(|mem| Candidate { member: mem.clone(), fundamentals: crate::domain::testdata::fundamentals(7, mem.symbol.as_str()) })
             .collect();
         let r = build(inputs(&u, &m), &Fetched { candidates, failures: vec![] });
         let mut checked = 0;
@@ -525,6 +512,11 @@ mod tests {
             checked += 1;
         }
         assert!(checked > 10);
+        // The test data misses fields now and then, so the weight spreading is exercised too.
+        let spread = r.ranking.iter().filter(|p| {
+            matches!(r.explain(&p.symbol), Explanation::Ranked { parts, .. } if parts.iter().any(|x| x.percentile.is_none() && x.weight > 0.0))
+        });
+        assert!(spread.count() > 10);
         // The total is the score exactly, for every ranked stock, also after a round trip
         // through results.json (the scorer's own arithmetic on the stored percentiles).
         let again: RunReport = serde_json::from_str(&serde_json::to_string(&r).unwrap()).unwrap();

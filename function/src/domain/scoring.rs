@@ -689,14 +689,12 @@ mod tests {
 
     #[test]
     fn threads_do_not_change_the_result() {
-        let synth = crate::sim::synth::Synth::new(5);
         let cands: Vec<Candidate> = (0..5000)
             .map(|i| {
                 let sym = format!("T{i}X");
-                let v = synth.overview(&sym, 20_000);
                 Candidate {
-                    member: member(&sym, crate::sim::synth::SECTORS[i % 11], Some(&format!("{}", i / 2))),
-                    fundamentals: Fundamentals::from_overview(v.as_object().unwrap()),
+                    member: member(&sym, crate::domain::sectors::GICS_SECTORS[i % 11], Some(&format!("{}", i / 2))),
+                    fundamentals: crate::domain::testdata::fundamentals(5, &sym),
                 }
             })
             .collect();

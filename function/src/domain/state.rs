@@ -3,8 +3,8 @@
 
 use super::cache::CacheReport;
 use super::outcome::{ApiStats, FetchError};
-use super::report::DataSource;
 use super::scoring::Candidate;
+use super::source::DataSource;
 use super::universe::Member;
 use super::Symbol;
 use serde::{Deserialize, Serialize};
@@ -174,7 +174,7 @@ pub mod keys {
 #[cfg(test)]
 mod tests {
     use super::super::cache::CacheReport;
-    use super::super::report::DataSource;
+    use super::super::source::DataSource;
 
     #[test]
     fn a_run_of_mixed_chunks_is_labelled_by_its_least_real_part() {

@@ -9,12 +9,13 @@
 use super::fetch::{fetch_all_with, for_each_parallel, OnFetched};
 use crate::domain::cache::{self, CacheContext, CacheEntry, CacheReport, Calendar, Stale};
 use crate::domain::fundamentals::Fundamentals;
+use crate::domain::outcome::FetchError;
 use crate::domain::plan::PriceSource;
 use crate::domain::report::Fetched;
 use crate::domain::scoring::Candidate;
 use crate::domain::universe::Member;
 use crate::domain::Symbol;
-use crate::ports::{FetchError, MarketData, ObjectStore, Progress, StoreError};
+use crate::ports::{MarketData, ObjectStore, Progress, StoreError};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};

@@ -10,20 +10,9 @@ use crate::domain::state::keys;
 use crate::ports::{Mailer, ObjectStore, StoreError};
 use crate::render;
 
-/// Who the email is from and to, and how to leave the list.
-#[derive(Clone, Debug)]
-pub struct MailSettings {
-    pub sender: String,
-    pub recipients: Vec<String>,
-    /// `mailto:` or `https:`; defaults to a mailto to the sender.
-    pub unsubscribe: Option<String>,
-}
-
-impl MailSettings {
-    pub fn unsubscribe_url(&self) -> String {
-        self.unsubscribe.clone().unwrap_or_else(|| format!("mailto:{}?subject=unsubscribe", self.sender))
-    }
-}
+/// Who the email is from and to, and how to leave the list: the configuration's mail
+/// section, as it is.
+pub use crate::config::MailConfig as MailSettings;
 
 /// The rendered forms of a report.
 pub struct Artifacts {

@@ -7,10 +7,11 @@ use super::fetch::fetch_all;
 use super::insight::Insight;
 use super::publish::{MailSettings, Publication, Publisher, Step};
 use crate::domain::model::Model;
+use crate::domain::outcome::ApiStats;
 use crate::domain::plan::PriceSource;
 use crate::domain::report::{self, ReportInputs};
 use crate::domain::universe::Universe;
-use crate::ports::{ApiStats, Clock, Mailer, MarketData, ObjectStore, Progress, StoreError};
+use crate::ports::{Clock, Mailer, MarketData, ObjectStore, Progress, StoreError};
 use std::sync::Arc;
 use std::time::Instant;
 

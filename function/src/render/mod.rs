@@ -17,9 +17,9 @@ pub const NOT_ADVICE: &str =
 /// The line that says where the data came from and when.
 pub fn data_line(r: &RunReport) -> String {
     let source = match r.data_source {
-        crate::domain::report::DataSource::Alphavantage => "Alpha Vantage",
-        crate::domain::report::DataSource::Simulator => "SYNTHETIC data from the built-in simulator (not real companies' figures)",
-        crate::domain::report::DataSource::Fixtures => "recorded Alpha Vantage replies (fixtures)",
+        crate::domain::source::DataSource::Alphavantage => "Alpha Vantage",
+        crate::domain::source::DataSource::Simulator => "SYNTHETIC data from the built-in simulator (not real companies' figures)",
+        crate::domain::source::DataSource::Fixtures => "recorded Alpha Vantage replies (fixtures)",
     };
     let quarter = r.data_date.latest_quarter.as_deref().map(|q| format!(", latest reported quarter {q}")).unwrap_or_default();
     let mut line = format!(

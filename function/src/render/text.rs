@@ -122,12 +122,26 @@ fn list_or_none(v: &[String]) -> String {
     }
 }
 
+/// Why `stockpicks explain` has no rank to explain. The texts come from a results.json,
+/// which may come from anywhere: whoever shows them cleans them first.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum ExplainError {
+    #[error("{symbol} was not ranked in run {run_id}: {reason}")]
+    Unranked { symbol: Symbol, run_id: String, reason: String },
+    #[error("{symbol} is not in run {run_id} ({universe_size} symbols)")]
+    NotInRun { symbol: Symbol, run_id: String, universe_size: usize },
+}
+
 /// `stockpicks explain`: why a stock got its rank.
-pub fn explain(r: &RunReport, symbol: &Symbol) -> Result<String, String> {
+pub fn explain(r: &RunReport, symbol: &Symbol) -> Result<String, ExplainError> {
     let (stock, of, parts, total) = match r.explain(symbol) {
         Explanation::Ranked { stock, of, parts, total } => (stock, of, parts, total),
-        Explanation::Unranked { reason } => return Err(format!("{symbol} was not ranked in run {}: {reason}", r.run_id)),
-        Explanation::NotInRun => return Err(format!("{symbol} is not in run {} ({} symbols)", r.run_id, r.universe_size)),
+        Explanation::Unranked { reason } => {
+            return Err(ExplainError::Unranked { symbol: symbol.clone(), run_id: r.run_id.clone(), reason: reason.to_string() })
+        }
+        Explanation::NotInRun => {
+            return Err(ExplainError::NotInRun { symbol: symbol.clone(), run_id: r.run_id.clone(), universe_size: r.universe_size })
+        }
     };
     let mut out = String::new();
     let _ = writeln!(out, "{} - {} ({}; {})", stock.symbol, stock.name, stock.sector, stock.sector_source.describe());
@@ -223,4 +237,52 @@ pub fn explain(r: &RunReport, symbol: &Symbol) -> Result<String, String> {
         let _ = writeln!(out, "Commentary ({}): {c}", r.commentary.model.as_deref().unwrap_or("LLM"));
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::model::Model;
+    use crate::domain::outcome::{ApiStats, FetchError};
+    use crate::domain::report::{build, Fetched, ReportInputs};
+    use crate::domain::scoring::Candidate;
+    use crate::domain::source::DataSource;
+    use crate::domain::universe::Universe;
+
+    #[test]
+    fn explain_says_why_there_is_no_rank_as_a_typed_error() {
+        let u = Universe::sp500();
+        let m = Model::default_model();
+        let (failed, rest) = u.members.split_first().unwrap();
+        let candidates = rest
+            .iter()
+            .map(|mem| Candidate { member: mem.clone(), fundamentals: crate::domain::testdata::fundamentals(3, mem.symbol.as_str()) });
+        let fetched =
+            Fetched { candidates: candidates.collect(), failures: vec![(failed.symbol.clone(), FetchError::DailyQuotaExhausted)] };
+        let inputs = ReportInputs {
+            run_id: "r1",
+            now_unix: 1_795_863_909,
+            data_source: DataSource::Simulator,
+            universe: &u,
+            model: &m,
+            top: 25,
+            min_run_coverage: 0.5,
+            api: ApiStats::default(),
+            elapsed_ms: 1,
+            warnings: vec![],
+        };
+        let r = build(inputs, &fetched);
+        assert!(explain(&r, &r.ranking[0].symbol).unwrap().contains("Rank 1 of"));
+        match explain(&r, &failed.symbol).unwrap_err() {
+            ExplainError::Unranked { symbol, run_id, reason } => {
+                assert_eq!((symbol, run_id.as_str()), (failed.symbol.clone(), "r1"));
+                assert!(reason.contains("daily quota"), "{reason}");
+            }
+            other => panic!("{other:?}"),
+        }
+        let absent = Symbol::parse("ZZZZ").unwrap();
+        let e = explain(&r, &absent).unwrap_err();
+        assert_eq!(e, ExplainError::NotInRun { symbol: absent, run_id: "r1".into(), universe_size: u.len() });
+        assert_eq!(e.to_string(), format!("ZZZZ is not in run r1 ({} symbols)", u.len()));
+    }
 }

@@ -81,13 +81,15 @@ impl Fault {
         }
     }
 
-    pub fn parse(s: &str) -> Result<Fault, String> {
-        Fault::ALL
-            .into_iter()
-            .find(|f| f.name() == s)
-            .ok_or_else(|| format!("unknown fault {s:?}; known: {}", Fault::ALL.map(Fault::name).join(", ")))
+    pub fn parse(s: &str) -> Result<Fault, UnknownFault> {
+        Fault::ALL.into_iter().find(|f| f.name() == s).ok_or_else(|| UnknownFault(s.to_string()))
     }
 }
+
+/// A fault name the simulator does not know; the message lists the ones it does.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("unknown fault {0:?}; known: {known}", known = Fault::ALL.map(Fault::name).join(", "))]
+pub struct UnknownFault(pub String);
 
 #[derive(Clone, Debug)]
 pub struct SimConfig {
@@ -504,5 +506,15 @@ mod tests {
         assert_eq!(ra, rb);
         let faults = a.stats().faults;
         assert!((5..=25).contains(&faults), "{faults}");
+    }
+
+    #[test]
+    fn fault_names_parse_and_an_unknown_one_is_a_typed_error_listing_the_known() {
+        for f in Fault::ALL {
+            assert_eq!(Fault::parse(f.name()), Ok(f));
+        }
+        let e = Fault::parse("boom").unwrap_err();
+        assert_eq!(e, UnknownFault("boom".into()));
+        assert!(e.to_string().starts_with("unknown fault \"boom\"; known: http500, http503"), "{e}");
     }
 }

@@ -6,19 +6,20 @@ use crate::helpers::*;
 use serde_json::{json, Value};
 use std::sync::atomic::{AtomicI64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, Weak};
-use std::time::Duration;
 use stockpicks::adapters::alphavantage::AlphaVantage;
 use stockpicks::adapters::inprocess::InProcessInvoker;
 use stockpicks::adapters::local_store::DirStore;
+use stockpicks::app;
+use stockpicks::config::Config;
 use stockpicks::config::PriceSource;
 use stockpicks::contract::Metric;
 use stockpicks::domain::model::DEFAULT_MODEL_TOML;
 use stockpicks::domain::state::keys;
 use stockpicks::domain::universe::Universe;
-use stockpicks::pipeline::coordinator::{Adapters, Coordinator, Invocation, Parts, Settings};
+use stockpicks::pipeline::coordinator::{Adapters, Coordinator, Invocation, Parts};
 use stockpicks::pipeline::insight::{History, Insight};
 use stockpicks::pipeline::publish::MailSettings;
-use stockpicks::ports::{Clock, InvokeError, Invoker, MailError, Mailer, Metrics, NoCommentator, ObjectStore};
+use stockpicks::ports::{Clock, InvokeError, Invoker, MailError, MailErrorKind, Mailer, Metrics, NoCommentator, ObjectStore};
 use stockpicks::sim::{self, Running};
 
 #[derive(Default)]
@@ -31,10 +32,7 @@ struct RecordingMailer {
 impl Mailer for RecordingMailer {
     async fn send(&self, recipient: &str, mime: &[u8]) -> Result<String, MailError> {
         if self.refuse.lock().unwrap().iter().any(|r| r == recipient) {
-            return Err(MailError {
-                recipient: recipient.to_string(),
-                message: "MessageRejected: address is on the suppression list".into(),
-            });
+            return Err(MailError::new(recipient, MailErrorKind::Rejected, "MessageRejected: address is on the suppression list"));
         }
         let mut sent = self.sent.lock().unwrap();
         sent.push((recipient.to_string(), mime.to_vec()));
@@ -136,31 +134,31 @@ async fn world_with(delivery: Delivery, rate_per_min: f64, sim_cfg: sim::SimConf
     let clock = Arc::new(TestClock(AtomicI64::new(START)));
     let invoker = Arc::new(TestInvoker { inner: InProcessInvoker::default(), delivery, invocations: AtomicUsize::new(0) });
     let metrics = Arc::new(RecordingMetrics::default());
-    let settings = Settings {
-        rate_per_min,
-        max_workers: 5,
-        price_source: PriceSource::Overview,
-        chunk_size: 50,
-        distributed_threshold: 100,
-        max_parallel_lanes: 10,
-        time_budget: Duration::from_secs(840),
-        run_deadline: Duration::from_secs(3600),
-        min_run_coverage: 0.9,
-        memory_mb: 1024,
-        latency_secs: 0.25,
-        cache_max_age_days,
-        mail: MailSettings {
-            sender: "picks@example.com".into(),
-            recipients: vec!["a@example.com".into(), "b@example.com".into()],
-            unsubscribe: None,
-        },
-    };
+    // The function's own configuration path (app::coordinator_settings), as the Lambda
+    // reads it, with the test's values.
+    let rate = rate_per_min.to_string();
+    let max_age = cache_max_age_days.map(|d| d.to_string());
+    let mut env: Vec<(&str, &str)> = vec![
+        ("ALPHA_VANTAGE_RATE_PER_MIN", &rate),
+        ("ALPHA_VANTAGE_TIMEOUT_MS", "2000"),
+        ("MAX_WORKERS", "5"),
+        ("CHUNK_SIZE", "50"),
+        ("DISTRIBUTED_THRESHOLD", "100"),
+        ("MAX_PARALLEL_LANES", "10"),
+        ("TIME_BUDGET_SECS", "840"),
+        ("RUN_DEADLINE_MINS", "60"),
+        ("MIN_RUN_COVERAGE", "0.9"),
+        ("EMAIL_SENDER", "picks@example.com"),
+        ("EMAIL_RECIPIENT", "a@example.com,b@example.com"),
+    ];
+    match &max_age {
+        Some(days) => env.extend([("OVERVIEW_CACHE", "on"), ("CACHE_MAX_AGE_DAYS", days.as_str())]),
+        None => env.push(("OVERVIEW_CACHE", "off")),
+    }
+    let cfg = Config::from_lookup(|k| env.iter().find(|(n, _)| *n == k).map(|(_, v)| v.to_string())).unwrap();
+    let settings = app::coordinator_settings(&cfg, 1024);
     let parts = Parts {
-        market: Box::new(move |rate| {
-            let mut cfg = stockpicks::adapters::alphavantage::ClientConfig::new(&base, stockpicks::config::Secret::new("k"), rate);
-            cfg.timeout = Duration::from_secs(2);
-            Arc::new(AlphaVantage::new(cfg).unwrap())
-        }),
+        market: app::market_factory(&cfg.alpha_vantage, &base, stockpicks::secret::Secret::new("k")).unwrap(),
         store: store.clone(),
         invoker: invoker.clone(),
         mailer: mailer.clone(),

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 use stockpicks::adapters::alphavantage::{AlphaVantage, ClientConfig};
-use stockpicks::config::Secret;
+use stockpicks::secret::Secret;
 use stockpicks::sim::{self, SimConfig};
 
 pub fn shared_data() -> Option<PathBuf> {

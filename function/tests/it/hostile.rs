@@ -11,8 +11,9 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering::SeqCst};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use stockpicks::adapters::alphavantage::{AlphaVantage, ClientConfig, MAX_JSON_REPLY};
-use stockpicks::config::Secret;
-use stockpicks::ports::{FetchError, MarketData};
+use stockpicks::domain::outcome::FetchError;
+use stockpicks::ports::MarketData;
+use stockpicks::secret::Secret;
 
 const AV_KEY: &str = "HOSTILEKEY0123456789";
 const OPENAI_KEY: &str = "sk-hostile-0123456789abcdef";
@@ -216,7 +217,9 @@ async fn the_commentary_client_does_not_resend_the_prompt_on_a_307() {
         .unwrap();
     let picks = Vec::new();
     let prompt = stockpicks::domain::commentary::prompt(&picks);
-    let err = ai.complete(&prompt).await.unwrap_err().to_string();
+    let err = ai.complete(&prompt).await.unwrap_err();
+    assert!(matches!(&err, stockpicks::ports::CommentaryError::Redirect(_)), "{err:?}");
+    let err = err.to_string();
     assert!(err.contains("redirect") && err.contains("307"), "{err}");
     assert_eq!(thief.connections.load(SeqCst), 0, "prompt and key never reached the other host");
 }
@@ -255,8 +258,9 @@ async fn a_declared_oversized_body_is_refused_for_every_endpoint() {
     }
     use stockpicks::ports::Commentator;
     let ai = stockpicks::adapters::openai::OpenAi::new(&big.url(), Secret::new(OPENAI_KEY), "m", Duration::from_secs(3)).unwrap();
-    let err = ai.complete(&stockpicks::domain::commentary::prompt(&[])).await.unwrap_err().to_string();
-    assert!(err.contains("larger than"), "{err}");
+    let err = ai.complete(&stockpicks::domain::commentary::prompt(&[])).await.unwrap_err();
+    assert!(matches!(err, stockpicks::ports::CommentaryError::TooLarge(_)), "{err:?}");
+    assert!(err.to_string().contains("larger than"), "{err}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -8,15 +8,15 @@ use serde_json::{json, Map, Value};
 use stockpicks::adapters::alphavantage::wire;
 use stockpicks::domain::events::Event;
 use stockpicks::domain::model::Model;
+use stockpicks::domain::outcome::FetchError;
 use stockpicks::domain::universe::Universe;
-use stockpicks::ports::FetchError;
 use stockpicks::sanitize::is_unsafe_char;
 
 const PROP_KEY: &str = "PROPKEY0123456789";
 
 fn register() {
     // A real key, configured the way the program configures one.
-    let _ = stockpicks::config::Secret::new(PROP_KEY);
+    let _ = stockpicks::secret::Secret::new(PROP_KEY);
 }
 
 fn clean_ok(s: &str) -> Result<(), TestCaseError> {

@@ -18,7 +18,7 @@ use stockpicks::adapters::alphavantage::AlphaVantage;
 use stockpicks::adapters::file_mailer::FileMailer;
 use stockpicks::adapters::local_store::DirStore;
 use stockpicks::adapters::openai::OpenAi;
-use stockpicks::config::{PriceSource, Secret};
+use stockpicks::config::PriceSource;
 use stockpicks::domain::model::Model;
 use stockpicks::domain::report::RunReport;
 use stockpicks::domain::universe::Universe;
@@ -27,6 +27,7 @@ use stockpicks::pipeline::insight::{History, Insight};
 use stockpicks::pipeline::publish::MailSettings;
 use stockpicks::pipeline::run::{run_once, RunPorts, RunRequest};
 use stockpicks::ports::{Commentator, FixedClock, NoCommentator, NoProgress};
+use stockpicks::secret::Secret;
 use stockpicks::sim::{self, SimConfig};
 use tokio::net::TcpListener;
 

@@ -10,14 +10,16 @@ use stockpicks::adapters::file_mailer::FileMailer;
 use stockpicks::adapters::local_store::DirStore;
 use stockpicks::config::PriceSource;
 use stockpicks::domain::model::Model;
-use stockpicks::domain::report::{self, DataSource, Fetched, ReportInputs, RunReport};
+use stockpicks::domain::outcome::FetchError;
+use stockpicks::domain::report::{self, Fetched, ReportInputs, RunReport};
+use stockpicks::domain::source::DataSource;
 use stockpicks::domain::universe::{Member, Universe};
 use stockpicks::domain::Symbol;
 use stockpicks::pipeline::fetch::fetch_all;
 use stockpicks::pipeline::insight::Insight;
 use stockpicks::pipeline::publish::MailSettings;
 use stockpicks::pipeline::run::{run_once, RunPorts, RunRequest};
-use stockpicks::ports::{FetchError, FixedClock, MarketData, NoProgress};
+use stockpicks::ports::{FixedClock, MarketData, NoProgress};
 use stockpicks::sim::{self, Fault, SimConfig};
 
 const NOW: i64 = TEST_NOW;
@@ -233,7 +235,7 @@ async fn the_api_key_never_reaches_errors_or_files() {
     drop(listener);
     let mut cfg = stockpicks::adapters::alphavantage::ClientConfig::new(
         &format!("http://127.0.0.1:{port}"),
-        stockpicks::config::Secret::new(KEY),
+        stockpicks::secret::Secret::new(KEY),
         60_000.0,
     );
     cfg.max_attempts = 1;
@@ -278,7 +280,7 @@ struct RefusingMailer;
 
 impl stockpicks::ports::Mailer for RefusingMailer {
     async fn send(&self, recipient: &str, _: &[u8]) -> Result<String, stockpicks::ports::MailError> {
-        Err(stockpicks::ports::MailError { recipient: recipient.to_string(), message: "MessageRejected: suppressed".into() })
+        Err(stockpicks::ports::MailError::new(recipient, stockpicks::ports::MailErrorKind::Rejected, "MessageRejected: suppressed"))
     }
 }
 

@@ -3,8 +3,8 @@
 
 use crate::helpers::shared_data;
 use stockpicks::adapters::alphavantage::wire;
+use stockpicks::domain::outcome::FetchError;
 use stockpicks::domain::universe::Universe;
-use stockpicks::ports::FetchError;
 
 fn json(p: &std::path::Path) -> serde_json::Value {
     serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
@@ -111,9 +111,10 @@ fn shipped_universe_matches_the_public_constituents_list() {
 
 use stockpicks::domain::fundamentals::{Field, Fundamentals, VALIDITY_RULES};
 use stockpicks::domain::model::Model;
-use stockpicks::domain::report::{self, DataSource, Explanation, Fetched, ReportInputs, RunReport};
+use stockpicks::domain::report::{self, Explanation, Fetched, ReportInputs, RunReport};
 use stockpicks::domain::scoring::{Candidate, Peers};
 use stockpicks::domain::sectors::SectorSource;
+use stockpicks::domain::source::DataSource;
 use stockpicks::domain::Symbol;
 
 /// Every recorded OVERVIEW reply (both schemas), by file stem.

@@ -5,11 +5,12 @@
 pub mod wire;
 
 use super::ratelimit::RateLimiter;
-use crate::config::Secret;
 use crate::domain::cache::Calendar;
 use crate::domain::fundamentals::Fundamentals;
+use crate::domain::outcome::{ApiStats, FetchError};
 use crate::domain::Symbol;
-use crate::ports::{ApiStats, FetchError, MarketData};
+use crate::ports::MarketData;
+use crate::secret::Secret;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
 use std::time::Duration;
 use tokio::time::Instant;
@@ -73,7 +74,7 @@ pub struct AlphaVantage {
 }
 
 impl AlphaVantage {
-    pub fn new(cfg: ClientConfig) -> Result<AlphaVantage, String> {
+    pub fn new(cfg: ClientConfig) -> Result<AlphaVantage, super::HttpClientError> {
         let http = reqwest::Client::builder()
             .timeout(cfg.timeout)
             .connect_timeout(cfg.timeout)
@@ -84,7 +85,7 @@ impl AlphaVantage {
             .referer(false)
             .user_agent(concat!("stockpicks/", env!("CARGO_PKG_VERSION")))
             .build()
-            .map_err(|e| format!("building the HTTP client: {e}"))?;
+            .map_err(super::HttpClientError)?;
         let root = cfg.base_url.trim_end_matches('/');
         let endpoint = if root.ends_with("/query") { root.to_string() } else { format!("{root}/query") };
         Ok(AlphaVantage {
@@ -358,8 +359,8 @@ impl MarketData for AlphaVantage {
         }
     }
 
-    fn data_source(&self) -> crate::domain::report::DataSource {
-        use crate::domain::report::DataSource;
+    fn data_source(&self) -> crate::domain::source::DataSource {
+        use crate::domain::source::DataSource;
         if self.fixtures.load(Relaxed) {
             DataSource::Fixtures
         } else if self.synthetic.load(Relaxed) {

@@ -3,7 +3,7 @@
 //! robust phrases, never by the whole text.
 
 use crate::domain::fundamentals::Fundamentals;
-use crate::ports::FetchError;
+use crate::domain::outcome::FetchError;
 use serde_json::{Map, Value};
 
 /// Classifies the parsed body of any Alpha Vantage reply. `Ok` carries the JSON object
@@ -125,7 +125,7 @@ pub fn earnings_calendar(bytes: &[u8]) -> Result<crate::domain::cache::Calendar,
         return classify(&parse_body(trimmed.as_bytes())?)
             .and(Err(FetchError::Malformed("JSON where the calendar CSV was expected".into())));
     }
-    let (cal, skipped) = crate::domain::cache::Calendar::from_csv(text).map_err(FetchError::Malformed)?;
+    let (cal, skipped) = crate::domain::cache::Calendar::from_csv(text).map_err(|e| FetchError::Malformed(e.to_string()))?;
     if skipped > 0 {
         tracing::debug!(skipped, "earnings calendar rows skipped");
     }

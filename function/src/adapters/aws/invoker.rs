@@ -21,7 +21,7 @@ impl LambdaInvoker {
 
 impl Invoker for LambdaInvoker {
     async fn invoke_async(&self, event: serde_json::Value) -> Result<(), InvokeError> {
-        let payload = serde_json::to_vec(&event).map_err(|e| InvokeError(e.to_string()))?;
+        let payload = serde_json::to_vec(&event).map_err(InvokeError::Encode)?;
         self.client
             .invoke()
             .function_name(&self.function)
@@ -30,7 +30,47 @@ impl Invoker for LambdaInvoker {
             .payload(Blob::new(payload))
             .send()
             .await
-            .map_err(|e| InvokeError(format!("{}", aws_sdk_lambda::error::DisplayErrorContext(&e)).chars().take(300).collect()))?;
+            .map_err(|e| {
+                let message = format!("{}", aws_sdk_lambda::error::DisplayErrorContext(&e)).chars().take(300).collect();
+                // No service reply (timeout, network) is worth another try, like a throttle.
+                let retryable = e.as_service_error().is_none_or(|s| retryable_code(aws_sdk_lambda::error::ProvideErrorMetadata::code(s)));
+                InvokeError::Service { message, retryable, source: Some(Box::new(e)) }
+            })?;
         Ok(())
+    }
+}
+
+/// Whether a Lambda `Invoke` error code may clear on its own: throttles and the service's
+/// own failures do; a missing function, a bad or oversized event, or a permission does not.
+fn retryable_code(code: Option<&str>) -> bool {
+    matches!(
+        code,
+        Some(
+            "TooManyRequestsException"
+                | "ThrottlingException"
+                | "EC2ThrottledException"
+                | "ServiceException"
+                | "ResourceNotReadyException"
+                | "ResourceConflictException"
+                | "SnapStartNotReadyException"
+                | "SnapStartTimeoutException"
+        ) | None
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn throttles_and_service_failures_are_retryable_and_a_missing_function_is_not() {
+        for code in ["TooManyRequestsException", "ServiceException", "EC2ThrottledException", "ResourceNotReadyException"] {
+            assert!(retryable_code(Some(code)), "{code}");
+        }
+        for code in ["ResourceNotFoundException", "RequestTooLargeException", "InvalidParameterValueException", "AccessDeniedException"] {
+            assert!(!retryable_code(Some(code)), "{code}");
+        }
+        let e = InvokeError::Service { message: "m".into(), retryable: retryable_code(Some("ResourceNotFoundException")), source: None };
+        assert!(!e.is_retryable());
     }
 }

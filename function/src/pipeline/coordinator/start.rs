@@ -90,7 +90,11 @@ impl<A: Adapters> Coordinator<A> {
             match joined {
                 Ok(Ok(())) => {}
                 Ok(Err(e)) => failed.push(e),
-                Err(panic) => failed.push(crate::ports::InvokeError(format!("lane invocation task: {panic}"))),
+                Err(panic) => failed.push(crate::ports::InvokeError::Service {
+                    message: format!("the task invoking a lane failed: {panic}"),
+                    retryable: true,
+                    source: None,
+                }),
             }
         }
         if !failed.is_empty() {
