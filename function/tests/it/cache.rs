@@ -4,6 +4,7 @@
 
 use crate::helpers::*;
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use stockpicks::adapters::alphavantage::AlphaVantage;
 use stockpicks::adapters::file_mailer::FileMailer;
@@ -18,7 +19,7 @@ use stockpicks::pipeline::cache::OverviewCache;
 use stockpicks::pipeline::insight::Insight;
 use stockpicks::pipeline::publish::MailSettings;
 use stockpicks::pipeline::run::{run_once, RunRequest};
-use stockpicks::ports::{FixedClock, MarketData, NoProgress};
+use stockpicks::ports::{FixedClock, MarketData, NoProgress, ObjectStore, StoreError};
 use stockpicks::sim::synth::{Reporting, Synth};
 use stockpicks::sim::{self, Fault, SimConfig};
 
@@ -38,10 +39,14 @@ struct Ran {
 }
 
 async fn run(cfg: SimConfig, universe: Universe, day: i64, cache_dir: &std::path::Path, price_source: PriceSource) -> Ran {
+    run_on(cfg, universe, day, Arc::new(DirStore::new(cache_dir)), price_source).await
+}
+
+async fn run_on<S: ObjectStore>(cfg: SimConfig, universe: Universe, day: i64, cache_store: Arc<S>, price_source: PriceSource) -> Ran {
     let sim = sim::start(cfg, 0).await.unwrap();
     let client: Arc<AlphaVantage> = client_for(&sim, "k", 60_000.0);
     let out = tempdir("cache-run");
-    let cache = OverviewCache { store: Arc::new(DirStore::new(cache_dir)), prefix: String::new(), max_age_days: 30 };
+    let cache = OverviewCache { store: cache_store, prefix: String::new(), max_age_days: 30 };
     let req = RunRequest {
         run_id: format!("{}-{:06x}", time::compact_minute(day * DAY), fastrand::u32(..0xffffff)),
         universe,
@@ -58,7 +63,7 @@ async fn run(cfg: SimConfig, universe: Universe, day: i64, cache_dir: &std::path
         client.clone(),
         |m: &AlphaVantage| m.data_source(),
         &DirStore::new(&out),
-        &Insight::<DirStore>::none(),
+        &Insight::<S>::none(),
         Some(&cache),
         &FileMailer::new(&out),
         &FixedClock(day * DAY + 13 * 3600),
@@ -185,4 +190,185 @@ async fn a_failed_calendar_makes_entries_that_are_never_reused_and_a_corrupt_ent
     assert_eq!(a.unusable, 1, "{a:?}");
     assert!(again.report.warnings.iter().any(|w| w.contains(&format!("{first}: cache entry unreadable"))));
     assert!(again.report.ranking.iter().any(|p| &p.symbol == first) || again.report.unranked.iter().any(|x| &x.symbol == first));
+}
+
+// ---------------------------------------------------------------------------------------
+// Store requests: what a run costs in S3 requests, counted at the ObjectStore port.
+
+/// Counts the requests an [`ObjectStore`] is asked for, by S3 verb: GET (`get`,
+/// `get_tagged`), PUT (`put`, `put_if_absent`, `replace_if_match`), LIST, DELETE; and how
+/// many conditional writes lost (`AlreadyExists`, `Conflict`).
+#[derive(Default)]
+struct Counts {
+    get: AtomicUsize,
+    put: AtomicUsize,
+    list: AtomicUsize,
+    delete: AtomicUsize,
+    lost: AtomicUsize,
+}
+
+impl Counts {
+    fn total(&self) -> usize {
+        self.get.load(Ordering::SeqCst)
+            + self.put.load(Ordering::SeqCst)
+            + self.list.load(Ordering::SeqCst)
+            + self.delete.load(Ordering::SeqCst)
+    }
+    fn show(&self) -> String {
+        let l = |a: &AtomicUsize| a.load(Ordering::SeqCst);
+        format!(
+            "{} requests: {} GET, {} PUT, {} LIST, {} DELETE ({} conditional writes lost)",
+            self.total(),
+            l(&self.get),
+            l(&self.put),
+            l(&self.list),
+            l(&self.delete),
+            l(&self.lost)
+        )
+    }
+    fn reset(&self) {
+        for a in [&self.get, &self.put, &self.list, &self.delete, &self.lost] {
+            a.store(0, Ordering::SeqCst);
+        }
+    }
+}
+
+struct Counting<S> {
+    inner: S,
+    counts: Arc<Counts>,
+}
+
+impl<S: ObjectStore> Counting<S> {
+    fn new(inner: S) -> Counting<S> {
+        Counting { inner, counts: Arc::default() }
+    }
+    fn lost<T>(&self, r: Result<T, StoreError>) -> Result<T, StoreError> {
+        if matches!(r, Err(StoreError::AlreadyExists(_)) | Err(StoreError::Conflict(_))) {
+            self.counts.lost.fetch_add(1, Ordering::SeqCst);
+        }
+        r
+    }
+}
+
+impl<S: ObjectStore> ObjectStore for Counting<S> {
+    async fn get(&self, key: &str) -> Result<Vec<u8>, StoreError> {
+        self.counts.get.fetch_add(1, Ordering::SeqCst);
+        self.inner.get(key).await
+    }
+    async fn put(&self, key: &str, body: Vec<u8>) -> Result<(), StoreError> {
+        self.counts.put.fetch_add(1, Ordering::SeqCst);
+        self.inner.put(key, body).await
+    }
+    async fn put_if_absent(&self, key: &str, body: Vec<u8>) -> Result<(), StoreError> {
+        self.counts.put.fetch_add(1, Ordering::SeqCst);
+        let r = self.inner.put_if_absent(key, body).await;
+        self.lost(r)
+    }
+    async fn list(&self, prefix: &str) -> Result<Vec<String>, StoreError> {
+        self.counts.list.fetch_add(1, Ordering::SeqCst);
+        self.inner.list(prefix).await
+    }
+    async fn get_tagged(&self, key: &str) -> Result<(Vec<u8>, String), StoreError> {
+        self.counts.get.fetch_add(1, Ordering::SeqCst);
+        self.inner.get_tagged(key).await
+    }
+    async fn replace_if_match(&self, key: &str, body: Vec<u8>, tag: &str) -> Result<(), StoreError> {
+        self.counts.put.fetch_add(1, Ordering::SeqCst);
+        let r = self.inner.replace_if_match(key, body, tag).await;
+        self.lost(r)
+    }
+    async fn delete(&self, key: &str) -> Result<(), StoreError> {
+        self.counts.delete.fetch_add(1, Ordering::SeqCst);
+        self.inner.delete(key).await
+    }
+}
+
+/// The whole-universe path (the CLI's `run_once`): the S&P 500 cold, then a quiet week
+/// later. One object per symbol made this ~1,000 requests a run; the shards make it tens.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_500_symbol_run_costs_a_few_tens_of_cache_requests() {
+    let store = Arc::new(Counting::new(DirStore::new(tempdir("cache-count"))));
+    let counts = store.counts.clone();
+    let (d0, d1) = (monday(), monday() + 7);
+    let u = Universe::sp500();
+    let cold = run_on(sim_cfg(d0, true, 0.05, d1), u.clone(), d0, store.clone(), PriceSource::Overview).await;
+    let c = cold.report.cache.clone().unwrap();
+    assert_eq!((c.absent, c.entries_written), (503, 503), "{c:?}");
+    eprintln!("cold run_once, 503 symbols: {}", counts.show());
+    let cold_total = counts.total();
+    counts.reset();
+    let warm = run_on(sim_cfg(d1, true, 0.05, d1), u, d1, store.clone(), PriceSource::Overview).await;
+    let w = warm.report.cache.clone().unwrap();
+    assert_eq!(w.hits + w.reported, 503, "{w:?}");
+    eprintln!("warm run_once, 503 symbols, quiet week ({} reported): {}", w.reported, counts.show());
+    assert!(cold_total <= 60, "cold: {cold_total} requests");
+    assert!(counts.total() <= 60, "warm: {}", counts.show());
+}
+
+/// The Lambda path: lanes call `fetch_cached` once per chunk of 50 with the run step's
+/// calendar (as `coordinator::lane_with` does), five lanes at once taking chunks l, l+5, ...
+/// (plan.rs's assignment). Neighbouring chunks share shards, so lanes write the same shard
+/// objects concurrently: nothing one lane wrote may be lost to another's write.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lanes_cost_tens_of_cache_requests_and_lose_no_entry_to_each_other() {
+    use stockpicks::pipeline::cache::{calendar_context, fetch_cached};
+    let store = Arc::new(Counting::new(DirStore::new(tempdir("cache-lanes"))));
+    let counts = store.counts.clone();
+    let (d0, d1) = (monday(), monday() + 7);
+    let sim = sim::start(sim_cfg(d0, true, 0.05, d1), 0).await.unwrap();
+    let client: Arc<AlphaVantage> = client_for(&sim, "k", 60_000.0);
+    let cache = Arc::new(OverviewCache { store: store.clone(), prefix: "cache/".to_string(), max_age_days: 30 });
+    let members = Universe::sp500().members;
+    let chunks: Vec<Vec<_>> = members.chunks(50).map(|c| c.to_vec()).collect();
+    let lanes = 5;
+    let run = |now: i64| {
+        let (client, cache, chunks) = (client.clone(), cache.clone(), chunks.clone());
+        async move {
+            let ctx = calendar_context(client.as_ref(), &mut Vec::new()).await;
+            let mut tasks = tokio::task::JoinSet::new();
+            for lane in 0..lanes {
+                let (client, cache, chunks, ctx) = (client.clone(), cache.clone(), chunks.clone(), ctx.clone());
+                tasks.spawn(async move {
+                    let mut hits = 0;
+                    let mut written = 0;
+                    for chunk in chunks.into_iter().skip(lane).step_by(lanes) {
+                        let (f, w, r) = fetch_cached(
+                            client.clone(),
+                            cache.as_ref(),
+                            Some(ctx.clone()),
+                            chunk.clone(),
+                            5,
+                            PriceSource::Overview,
+                            now,
+                            Arc::new(NoProgress),
+                        )
+                        .await;
+                        assert_eq!(f.candidates.len(), chunk.len(), "{w:?}");
+                        hits += r.hits;
+                        written += r.entries_written;
+                    }
+                    (hits, written)
+                });
+            }
+            let (mut hits, mut written) = (0, 0);
+            while let Some(r) = tasks.join_next().await {
+                let (h, w) = r.unwrap();
+                hits += h;
+                written += w;
+            }
+            (hits, written)
+        }
+    };
+    let t0 = d0 * DAY + 13 * 3600;
+    let (_, written) = run(t0).await;
+    assert_eq!(written, 503);
+    eprintln!("cold, 5 lanes x chunks of 50, 503 symbols: {}", counts.show());
+    let cold_total = counts.total();
+    counts.reset();
+    // An hour later every entry is there, whichever lane wrote it.
+    let (hits, _) = run(t0 + 3600).await;
+    eprintln!("warm (an hour later), 5 lanes: {}", counts.show());
+    assert_eq!(hits, 503, "entries lost between lanes");
+    assert!(cold_total <= 200, "cold: {cold_total} requests");
+    assert!(counts.total() <= 100, "warm: {}", counts.show());
 }
