@@ -182,9 +182,12 @@ async fn a_failed_calendar_makes_entries_that_are_never_reused_and_a_corrupt_ent
     let w = warm.report.cache.clone().unwrap();
     assert_eq!((w.hits, w.unusable), (0, 30), "{w:?}");
 
-    // Now good entries; then one is corrupted on disk.
+    // Now good entries; then one is corrupted inside its shard (the others stay good).
     let first = &u.members[0].symbol.clone();
-    std::fs::write(dir.join(format!("overview/{first}.json")), b"{not json").unwrap();
+    let shard = dir.join(stockpicks::pipeline::cache::shard_key("", &stockpicks::pipeline::cache::shard_of(first)));
+    let mut doc: serde_json::Value = serde_json::from_slice(&std::fs::read(&shard).unwrap()).unwrap();
+    doc["entries"][first.as_str()] = serde_json::json!("{not json");
+    std::fs::write(&shard, serde_json::to_vec(&doc).unwrap()).unwrap();
     let again = run(sim_cfg(d1, true, 0.05, d1), u, d1 + 1, &dir, PriceSource::Overview).await;
     let a = again.report.cache.clone().unwrap();
     assert_eq!(a.unusable, 1, "{a:?}");
@@ -371,4 +374,129 @@ async fn lanes_cost_tens_of_cache_requests_and_lose_no_entry_to_each_other() {
     assert_eq!(hits, 503, "entries lost between lanes");
     assert!(cold_total <= 200, "cold: {cold_total} requests");
     assert!(counts.total() <= 100, "warm: {}", counts.show());
+}
+
+/// Holds the first two reads of one key until both are made: two callers then hold the
+/// same version of that shard, and both will write it.
+struct Racing<S> {
+    inner: Counting<S>,
+    key: String,
+    gate: tokio::sync::Barrier,
+    reads: AtomicUsize,
+}
+
+impl<S: ObjectStore> ObjectStore for Racing<S> {
+    async fn get(&self, key: &str) -> Result<Vec<u8>, StoreError> {
+        self.inner.get(key).await
+    }
+    async fn put(&self, key: &str, body: Vec<u8>) -> Result<(), StoreError> {
+        self.inner.put(key, body).await
+    }
+    async fn put_if_absent(&self, key: &str, body: Vec<u8>) -> Result<(), StoreError> {
+        self.inner.put_if_absent(key, body).await
+    }
+    async fn list(&self, prefix: &str) -> Result<Vec<String>, StoreError> {
+        self.inner.list(prefix).await
+    }
+    async fn get_tagged(&self, key: &str) -> Result<(Vec<u8>, String), StoreError> {
+        let r = self.inner.get_tagged(key).await;
+        if key == self.key && self.reads.fetch_add(1, Ordering::SeqCst) < 2 {
+            self.gate.wait().await;
+        }
+        r
+    }
+    async fn replace_if_match(&self, key: &str, body: Vec<u8>, tag: &str) -> Result<(), StoreError> {
+        self.inner.replace_if_match(key, body, tag).await
+    }
+    async fn delete(&self, key: &str) -> Result<(), StoreError> {
+        self.inner.delete(key).await
+    }
+}
+
+/// Two lanes with interleaved symbols of one shard both read it before either writes
+/// (forced, not left to timing), first while it is absent and then while it exists: the
+/// loser of each conditional write reads again and merges, so the shard ends with both
+/// lanes' entries. A plain PUT would keep only the last writer's.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_lanes_writing_one_shard_at_once_keep_both_lanes_entries() {
+    use stockpicks::pipeline::cache::{calendar_context, fetch_cached, shard_key};
+    let d0 = monday();
+    let a: Vec<_> = Universe::sp500().members.into_iter().filter(|m| m.symbol.as_str().starts_with('A')).collect();
+    assert!(a.len() > 20);
+    let (even, odd): (Vec<_>, Vec<_>) = a.iter().cloned().enumerate().partition(|(i, _)| i % 2 == 0);
+    let halves = [even.into_iter().map(|(_, m)| m).collect::<Vec<_>>(), odd.into_iter().map(|(_, m)| m).collect()];
+    let t0 = d0 * DAY + 13 * 3600;
+    let dir = tempdir("cache-race");
+    for (round, day) in [(0, d0), (1, d0 + 31)] {
+        // Each round with that day's data and calendar.
+        let now = t0 + (day - d0) * DAY;
+        let sim = sim::start(sim_cfg(day, true, 0.05, day + 7), 0).await.unwrap();
+        let client: Arc<AlphaVantage> = client_for(&sim, "k", 60_000.0);
+        let ctx = calendar_context(client.as_ref(), &mut Vec::new()).await;
+        // Round 0: the shard is absent (put_if_absent races); round 1, a month later, every
+        // entry has expired and both replace the same version (replace_if_match races).
+        let store = Arc::new(Racing {
+            inner: Counting::new(DirStore::new(&dir)),
+            key: shard_key("", "A"),
+            gate: tokio::sync::Barrier::new(2),
+            reads: AtomicUsize::new(0),
+        });
+        let cache = Arc::new(OverviewCache { store: store.clone(), prefix: String::new(), max_age_days: 30 });
+        let lane = |members: Vec<stockpicks::domain::universe::Member>| {
+            let (client, cache, ctx) = (client.clone(), cache.clone(), ctx.clone());
+            async move { fetch_cached(client, cache.as_ref(), Some(ctx), members, 4, PriceSource::Overview, now, Arc::new(NoProgress)).await }
+        };
+        let both = async { tokio::join!(lane(halves[0].clone()), lane(halves[1].clone())) };
+        let ((_, w0, r0), (_, w1, r1)) = tokio::time::timeout(std::time::Duration::from_secs(60), both).await.expect("both lanes finish");
+        assert_eq!(r0.entries_written + r1.entries_written, a.len(), "round {round}: {w0:?} {w1:?}");
+        assert_eq!(r0.hits + r1.hits, 0, "round {round}");
+        assert!(store.inner.counts.lost.load(Ordering::SeqCst) >= 1, "round {round}: the writes raced: {}", store.inner.counts.show());
+
+        let check = Arc::new(OverviewCache { store: Arc::new(DirStore::new(&dir)), prefix: String::new(), max_age_days: 30 });
+        let (_, w, r) = fetch_cached(
+            client.clone(),
+            check.as_ref(),
+            Some(ctx.clone()),
+            a.clone(),
+            4,
+            PriceSource::Overview,
+            now + 3600,
+            Arc::new(NoProgress),
+        )
+        .await;
+        assert_eq!(r.hits, a.len(), "round {round}: an hour later every entry of both lanes is there: {r:?} {w:?}");
+    }
+}
+
+/// A shard that is not JSON, or larger than the bound, is a miss for its symbols with one
+/// warning, never a failure; the run's write replaces it, so the next run hits again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_corrupt_or_oversized_shard_is_a_miss_with_a_warning_and_is_replaced() {
+    use stockpicks::pipeline::cache::{fetch_cached, shard_key, MAX_SHARD_BYTES};
+    let d0 = monday();
+    let sim = sim::start(sim_cfg(d0, true, 0.05, d0 + 7), 0).await.unwrap();
+    let client: Arc<AlphaVantage> = client_for(&sim, "k", 60_000.0);
+    let dir = tempdir("cache-badshard");
+    let store = Arc::new(DirStore::new(&dir));
+    let cache = OverviewCache { store: store.clone(), prefix: String::new(), max_age_days: 30 };
+    let members = Universe::sp500().select(&["AAPL", "ABT", "KO"].map(|s| Symbol::parse(s).unwrap())).members;
+    let t0 = d0 * DAY + 13 * 3600;
+    let (_, _, cold) =
+        fetch_cached(client.clone(), &cache, None, members.clone(), 4, PriceSource::Overview, t0, Arc::new(NoProgress)).await;
+    assert_eq!(cold.entries_written, 3);
+    let mut huge = b"{\"entries\":{}}".to_vec();
+    huge.resize(MAX_SHARD_BYTES + 1, b' ');
+    for (i, bad) in [b"{not json".to_vec(), huge].into_iter().enumerate() {
+        store.put(&shard_key("", "A"), bad).await.unwrap();
+        let now = t0 + (i as i64 + 1) * 60;
+        let (f, warnings, r) =
+            fetch_cached(client.clone(), &cache, None, members.clone(), 4, PriceSource::Overview, now, Arc::new(NoProgress)).await;
+        assert_eq!(f.candidates.len(), 3, "{warnings:?}");
+        assert_eq!((r.hits, r.unusable, r.entries_written), (1, 2, 2), "KO from its shard; AAPL and ABT afresh: {r:?}");
+        let shard_warnings: Vec<_> = warnings.iter().filter(|w| w.contains("cache shard") && w.contains("unreadable")).collect();
+        assert_eq!(shard_warnings.len(), 1, "one warning for the shard: {warnings:?}");
+        let (_, _, again) =
+            fetch_cached(client.clone(), &cache, None, members.clone(), 4, PriceSource::Overview, now + 30, Arc::new(NoProgress)).await;
+        assert_eq!(again.hits, 3, "the shard was replaced: {again:?}");
+    }
 }
