@@ -310,10 +310,16 @@ async fn a_500_symbol_run_costs_a_few_tens_of_cache_requests() {
 
 /// The Lambda path: lanes call `fetch_cached` once per chunk of 50 with the run step's
 /// calendar (as `coordinator::lane_with` does), five lanes at once taking chunks l, l+5, ...
-/// (plan.rs's assignment). Neighbouring chunks share shards, so lanes write the same shard
+/// (plan.rs's assignment), and one lane taking them all. Neighbouring chunks share shards, so lanes write the same shard
 /// objects concurrently: nothing one lane wrote may be lost to another's write.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn lanes_cost_tens_of_cache_requests_and_lose_no_entry_to_each_other() {
+    for lanes in [1, 5] {
+        lanes_through_the_cache(lanes).await;
+    }
+}
+
+async fn lanes_through_the_cache(lanes: usize) {
     use stockpicks::pipeline::cache::{calendar_context, fetch_cached};
     let store = Arc::new(Counting::new(DirStore::new(tempdir("cache-lanes"))));
     let counts = store.counts.clone();
@@ -323,7 +329,6 @@ async fn lanes_cost_tens_of_cache_requests_and_lose_no_entry_to_each_other() {
     let cache = Arc::new(OverviewCache { store: store.clone(), prefix: "cache/".to_string(), max_age_days: 30 });
     let members = Universe::sp500().members;
     let chunks: Vec<Vec<_>> = members.chunks(50).map(|c| c.to_vec()).collect();
-    let lanes = 5;
     let run = |now: i64| {
         let (client, cache, chunks) = (client.clone(), cache.clone(), chunks.clone());
         async move {
@@ -365,15 +370,17 @@ async fn lanes_cost_tens_of_cache_requests_and_lose_no_entry_to_each_other() {
     let t0 = d0 * DAY + 13 * 3600;
     let (_, written) = run(t0).await;
     assert_eq!(written, 503);
-    eprintln!("cold, 5 lanes x chunks of 50, 503 symbols: {}", counts.show());
+    eprintln!("cold, {lanes} lane(s) x chunks of 50, 503 symbols: {}", counts.show());
     let cold_total = counts.total();
     counts.reset();
     // An hour later every entry is there, whichever lane wrote it.
     let (hits, _) = run(t0 + 3600).await;
-    eprintln!("warm (an hour later), 5 lanes: {}", counts.show());
+    eprintln!("warm (an hour later), {lanes} lane(s): {}", counts.show());
     assert_eq!(hits, 503, "entries lost between lanes");
-    assert!(cold_total <= 200, "cold: {cold_total} requests");
-    assert!(counts.total() <= 100, "warm: {}", counts.show());
+    // 11 chunks x (2-4 shards read + written, 1 entitlement read), plus the writes lost
+    // to another lane and read again.
+    assert!(cold_total <= 130, "cold, {lanes} lanes: {cold_total} requests");
+    assert!(counts.total() <= 60, "warm, {lanes} lanes: {}", counts.show());
 }
 
 /// Holds the first two reads of one key until both are made: two callers then hold the
