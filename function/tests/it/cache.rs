@@ -314,31 +314,31 @@ async fn a_500_symbol_run_costs_a_few_tens_of_cache_requests() {
 /// objects concurrently: nothing one lane wrote may be lost to another's write.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn lanes_cost_tens_of_cache_requests_and_lose_no_entry_to_each_other() {
-    for lanes in [1, 5] {
-        lanes_through_the_cache(lanes).await;
+    for (lanes, share) in [(1, 0.05), (5, 0.05), (1, 0.35)] {
+        lanes_through_the_cache(lanes, share).await;
     }
 }
 
-async fn lanes_through_the_cache(lanes: usize) {
+/// Cold, an hour later, and a week later with `share` of the companies reporting.
+async fn lanes_through_the_cache(lanes: usize, share: f64) {
     use stockpicks::pipeline::cache::{calendar_context, fetch_cached};
     let store = Arc::new(Counting::new(DirStore::new(tempdir("cache-lanes"))));
     let counts = store.counts.clone();
     let (d0, d1) = (monday(), monday() + 7);
-    let sim = sim::start(sim_cfg(d0, true, 0.05, d1), 0).await.unwrap();
+    let sim = sim::start(sim_cfg(d0, true, share, d1), 0).await.unwrap();
     let client: Arc<AlphaVantage> = client_for(&sim, "k", 60_000.0);
     let cache = Arc::new(OverviewCache { store: store.clone(), prefix: "cache/".to_string(), max_age_days: 30 });
     let members = Universe::sp500().members;
     let chunks: Vec<Vec<_>> = members.chunks(50).map(|c| c.to_vec()).collect();
-    let run = |now: i64| {
-        let (client, cache, chunks) = (client.clone(), cache.clone(), chunks.clone());
+    let run = |client: Arc<AlphaVantage>, now: i64| {
+        let (cache, chunks) = (cache.clone(), chunks.clone());
         async move {
             let ctx = calendar_context(client.as_ref(), &mut Vec::new()).await;
             let mut tasks = tokio::task::JoinSet::new();
             for lane in 0..lanes {
                 let (client, cache, chunks, ctx) = (client.clone(), cache.clone(), chunks.clone(), ctx.clone());
                 tasks.spawn(async move {
-                    let mut hits = 0;
-                    let mut written = 0;
+                    let (mut hits, mut written, mut reported) = (0, 0, 0);
                     for chunk in chunks.into_iter().skip(lane).step_by(lanes) {
                         let (f, w, r) = fetch_cached(
                             client.clone(),
@@ -354,33 +354,43 @@ async fn lanes_through_the_cache(lanes: usize) {
                         assert_eq!(f.candidates.len(), chunk.len(), "{w:?}");
                         hits += r.hits;
                         written += r.entries_written;
+                        reported += r.reported;
                     }
-                    (hits, written)
+                    (hits, written, reported)
                 });
             }
-            let (mut hits, mut written) = (0, 0);
+            let (mut hits, mut written, mut reported) = (0, 0, 0);
             while let Some(r) = tasks.join_next().await {
-                let (h, w) = r.unwrap();
+                let (h, w, rep) = r.unwrap();
                 hits += h;
                 written += w;
+                reported += rep;
             }
-            (hits, written)
+            (hits, written, reported)
         }
     };
     let t0 = d0 * DAY + 13 * 3600;
-    let (_, written) = run(t0).await;
+    let (_, written, _) = run(client.clone(), t0).await;
     assert_eq!(written, 503);
     eprintln!("cold, {lanes} lane(s) x chunks of 50, 503 symbols: {}", counts.show());
     let cold_total = counts.total();
     counts.reset();
     // An hour later every entry is there, whichever lane wrote it.
-    let (hits, _) = run(t0 + 3600).await;
+    let (hits, _, _) = run(client.clone(), t0 + 3600).await;
     eprintln!("warm (an hour later), {lanes} lane(s): {}", counts.show());
     assert_eq!(hits, 503, "entries lost between lanes");
     // 11 chunks x (2-4 shards read + written, 1 entitlement read), plus the writes lost
     // to another lane and read again.
     assert!(cold_total <= 130, "cold, {lanes} lanes: {cold_total} requests");
     assert!(counts.total() <= 60, "warm, {lanes} lanes: {}", counts.show());
+    counts.reset();
+    // A week later: the companies that reported are fetched again and their shards written.
+    let week = sim::start(sim_cfg(d1, true, share, d1), 0).await.unwrap();
+    let (hits, written, reported) = run(client_for(&week, "k", 60_000.0), t0 + 7 * DAY).await;
+    assert_eq!(written, 503 - hits, "share {share}: every entry not reused is written again");
+    assert!(reported as f64 > share * 503.0 * 0.6, "share {share}: {reported} reported");
+    eprintln!("a week later, {lanes} lane(s), {reported} of 503 reported: {}", counts.show());
+    assert!(counts.total() <= 130, "a week later, {lanes} lanes: {}", counts.show());
 }
 
 /// Holds the first two reads of one key until both are made: two callers then hold the
