@@ -20,6 +20,14 @@ S3_GET = 0.0004 / 1000
 SES = 0.10 / 1000
 MEMORY_GB = 1.0  # 1024 MB
 
+# The cache's S3 requests (PUT, GET) of one 500-symbol run, one lane, chunks of 50, as
+# measured by the lane test through fetch_cached on a counting ObjectStore:
+#   cargo test -p stockpicks --test it cache::lanes_cost -- --nocapture
+# (one shard object per first letter, read and written once per chunk; plus the
+# entitlement record, read once per chunk). The run state (manifest, chunks, locks,
+# reports, history: ~20 PUT, ~30 GET) is bench/lambda_figures.py's count without the cache.
+CACHE_S3 = {"cold": (34, 44), "quiet": (18, 44), "season": (33, 44)}
+
 OLD = {"secs_per_50": 512.9, "memory_mb": 90, "package_mb": 46, "usd_per_500": 0.15}
 
 
@@ -35,11 +43,12 @@ def main():
     p.add_argument("--readers", type=int, default=1)
     a = p.parse_args()
 
-    def run_cost(calls, rate, written):
+    def run_cost(calls, rate, cache_s3):
         secs = calls * 60 / rate * a.efficiency + a.overhead
         gbs = secs * MEMORY_GB
         invocations = 3  # run + lane + (continuation or sweep) at most for one lane
-        s3 = written * S3_PUT + 503 * S3_GET + 20 * S3_PUT + 30 * S3_GET  # cache + run state
+        put, get = cache_s3
+        s3 = put * S3_PUT + get * S3_GET + 20 * S3_PUT + 30 * S3_GET  # cache + run state
         usd = gbs * GB_S + invocations * REQ + s3 + a.readers * SES
         return secs, gbs, usd
 
@@ -47,9 +56,9 @@ def main():
           f"warm quiet {a.warm_quiet}, warm season {a.warm_season}")
     print(f"{'quota/min':>9} | {'cold: s':>8} {'GB-s':>7} {'$':>8} | {'warm quiet: s':>13} {'GB-s':>6} {'$':>8} | {'warm season: s':>14} {'GB-s':>6} {'$':>8}")
     for rate in [75, 150, 300, 600, 1200]:
-        c = run_cost(a.cold, rate, 503)
-        q = run_cost(a.warm_quiet, rate, 25)
-        s = run_cost(a.warm_season, rate, 176)
+        c = run_cost(a.cold, rate, CACHE_S3["cold"])
+        q = run_cost(a.warm_quiet, rate, CACHE_S3["quiet"])
+        s = run_cost(a.warm_season, rate, CACHE_S3["season"])
         print(f"{rate:>9} | {c[0]:>8.1f} {c[1]:>7.1f} {c[2]:>8.5f} | {q[0]:>13.1f} {q[1]:>6.1f} {q[2]:>8.5f} | {s[0]:>14.1f} {s[1]:>6.1f} {s[2]:>8.5f}")
     old_secs = OLD["secs_per_50"] * 10
     print(f"old Python system (published): {OLD['secs_per_50']} s for 50 stocks (~{old_secs:.0f} s for 500 at that pace), "

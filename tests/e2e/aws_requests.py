@@ -1,7 +1,7 @@
 """Turns the recording of aws_recorder.py and invoke_proxy.py into IAM requests: the action
 IAM authorizes, the resource ARN and the condition keys the policies test, with the parts
-that vary from run to run (run ids, dates, chunk and reader numbers, symbols) replaced by
-placeholders. contracts/aws-requests.json lists the same shapes, and the infra IAM
+that vary from run to run (run ids, dates, chunk and reader numbers, symbols, cache
+shards) replaced by placeholders. contracts/aws-requests.json lists the same shapes, and the infra IAM
 simulation fills the placeholders with sample values and the ${...} names with the
 synthesized stack's own resources."""
 
@@ -23,7 +23,11 @@ def object_shape(key):
         return "reports/{date}/{run}/" + m.group(3)
     if key.startswith("reports/history/"):
         return "reports/history/{record}.json"
+    if key.startswith("cache/overview/shards/"):
+        # One object per first character of the symbol (pipeline/cache.rs).
+        return "cache/overview/shards/{shard}.json"
     if key.startswith("cache/overview/"):
+        # Per-symbol entries: no longer read or written (the lifecycle expires old ones).
         return "cache/overview/{symbol}.json"
     return key
 

@@ -12,9 +12,10 @@ use std::pin::Pin;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
-/// Called with each OVERVIEW as it arrives (the cache writes its entry there, while the
-/// other workers keep the quota busy).
-pub type OnFetched = Arc<dyn Fn(&Member, &Fundamentals) -> Pin<Box<dyn Future<Output = ()> + Send>> + Send + Sync>;
+/// Called as each member's OVERVIEW is settled: with the fundamentals when they came, `None`
+/// when the fetch failed. The cache collects its entries there and writes a shard as soon
+/// as the last of its members is settled, while the other workers keep the quota busy.
+pub type OnFetched = Arc<dyn Fn(&Member, Option<&Fundamentals>) -> Pin<Box<dyn Future<Output = ()> + Send>> + Send + Sync>;
 
 /// Fetches every member. A failed quote is not fatal: the price then comes from OVERVIEW,
 /// and the symbol is named in the returned warnings.
@@ -48,7 +49,7 @@ pub async fn fetch_all_with<M: MarketData>(
             let result = match market.overview(&member.symbol).await {
                 Ok(mut fundamentals) => {
                     if let Some(f) = &on_fetched {
-                        f(member, &fundamentals).await;
+                        f(member, Some(&fundamentals)).await;
                     }
                     if price_source == PriceSource::GlobalQuote {
                         match market.quote(&member.symbol).await {
@@ -58,7 +59,12 @@ pub async fn fetch_all_with<M: MarketData>(
                     }
                     Ok(Candidate { member: member.clone(), fundamentals })
                 }
-                Err(e) => Err(e),
+                Err(e) => {
+                    if let Some(f) = &on_fetched {
+                        f(member, None).await;
+                    }
+                    Err(e)
+                }
             };
             let n = done.fetch_add(1, Ordering::Relaxed) + 1;
             progress.advance(n, total, &member.symbol, result.is_ok());

@@ -637,9 +637,12 @@ async fn a_cache_entry_filed_under_another_symbol_is_not_reused() {
     .await;
     assert_eq!(f.candidates.len(), 2);
     assert_eq!(rep.entries_written, 2);
-    // TSLA's entry copied over NVDA's.
-    let tsla = store.get("overview/TSLA.json").await.unwrap();
-    store.put("overview/NVDA.json", tsla).await.unwrap();
+    // TSLA's entry copied over NVDA's, in NVDA's shard.
+    use stockpicks::pipeline::cache::shard_key;
+    let t: serde_json::Value = serde_json::from_slice(&store.get(&shard_key("", "T")).await.unwrap()).unwrap();
+    let mut n: serde_json::Value = serde_json::from_slice(&store.get(&shard_key("", "N")).await.unwrap()).unwrap();
+    n["entries"]["NVDA"] = t["entries"]["TSLA"].clone();
+    store.put(&shard_key("", "N"), serde_json::to_vec(&n).unwrap()).await.unwrap();
     let (f, warnings, rep) =
         fetch_cached(client, &cache, None, members, 2, stockpicks::config::PriceSource::Overview, now + 60, Arc::new(NoProgress)).await;
     assert_eq!(rep.unusable, 1, "{rep:?}");
