@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import { App, Validations } from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { StockpicksStack } from '../lib/stockpicks-stack';
+import { Definitions, StockpicksStack } from '../lib/stockpicks-stack';
 
 export const PLACEHOLDER = path.resolve(__dirname, '..', 'placeholder');
 
@@ -38,7 +38,8 @@ function address(app: App, stage: string, key: string, fallback: string): string
   return v || fallback;
 }
 
-export function buildApp(app: App): StockpicksStack {
+/** `definitions` replaces the repository's JSON definitions (tests only). */
+export function buildApp(app: App, definitions?: Definitions): StockpicksStack {
   // Access logs are granted by a bucket policy, not the legacy LogDeliveryWrite ACL.
   app.node.setContext('@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy', true);
   const stage = ctx(app, 'stage', 'prod');
@@ -64,6 +65,7 @@ export function buildApp(app: App): StockpicksStack {
     monthlyBudgetUsd: num(app, 'monthlyBudgetUsd', 10, 1, 100000),
     rateLimitPerMin: num(app, 'rateLimitPerMin', 75, 1, 100000),
     description: `stockpicks (${stage}): weekly S&P 500 scoring on Lambda`,
+    definitions,
   });
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
   return stack;

@@ -1,5 +1,6 @@
 // Typed loaders for the JSON definitions in ../alarms, ../dashboards, ../lifecycle and
-// ../contracts. A malformed file fails synth with the file and the field that was wrong, and
+// ../contracts (contract.json: the names shared with the Rust function; every other file
+// names metrics, log markers and S3 prefixes by their contract id, and is checked against it). A malformed file fails synth with the file and the field that was wrong, and
 // so does an alarm CloudWatch itself would refuse (its rules are encoded below, with the
 // documentation they come from): cfn-lint and moto accept such alarms, CloudWatch does not.
 import * as fs from 'node:fs';
@@ -43,11 +44,14 @@ export interface WidgetDef {
 
 export interface DashboardDef {
   rows: WidgetDef[][];
-  markers: { name: string; pattern: string }[];
+  /** The log markers that get a metric filter, by contract id, with the contract's message. */
+  markers: { name: string; message: string }[];
 }
 
 export interface LifecycleRuleDef {
   id: string;
+  /** In rules.json: an s3_prefixes id of the contract. The loader resolves it into `prefix`. */
+  prefixId?: string;
   prefix?: string;
   expireAfterDays?: number;
   abortIncompleteUploadAfterDays?: number;
@@ -70,32 +74,111 @@ function need(cond: boolean, rel: string, what: string): void {
 
 const SOURCES: MetricSource[] = ['function', 'custom', 'dlq', 'bucket', 'ses', 'marker', 'scheduler'];
 
-/** The custom metrics the function emits: contracts/contract.json, shared with the Rust tests. */
-export interface MetricsContract {
+/**
+ * contracts/contract.json: the names the Rust function and this stack share, written once
+ * (the Rust side checks the same file in function/src/contract.rs). Keys are the file's own.
+ */
+export interface Contract {
   namespace: string;
   dimensions: string[];
   metrics: Record<string, { unit: string; what: string }>;
+  /** Marker id -> the fixed `fields.message` of the log line; metric filters match it exactly. */
+  log_markers: Record<string, { message: string; what: string }>;
+  /** The `status` values of the Lambda's responses, id -> what it means. */
+  statuses: Record<string, string>;
+  /** Prefix id -> the S3 key prefix ("runs/") the function writes under. */
+  s3_prefixes: Record<string, { prefix: string; what: string }>;
 }
 
-export function loadMetricsContract(rel = 'contracts/contract.json'): MetricsContract {
-  const doc = load(rel);
-  need(typeof doc.namespace === 'string' && /^[A-Za-z][A-Za-z0-9/_.-]*$/.test(doc.namespace), rel, 'namespace missing or malformed');
-  need(Array.isArray(doc.dimensions) && doc.dimensions.length > 0, rel, 'dimensions must be a non-empty list');
-  need(!!doc.metrics && typeof doc.metrics === 'object' && Object.keys(doc.metrics).length > 0, rel, 'metrics must be an object');
+const CONTRACT = 'contracts/contract.json';
+
+function isRecord(v: unknown): v is Record<string, any> {
+  return !!v && typeof v === 'object' && !Array.isArray(v);
+}
+
+/** Checks the shape of a parsed contract; `rel` names the file in the errors. */
+export function checkContract(doc: any, rel = CONTRACT): Contract {
+  need(isRecord(doc), rel, 'must be a JSON object');
+  need(typeof doc.namespace === 'string' && /^[A-Za-z][A-Za-z0-9/_.-]*$/.test(doc.namespace) && !doc.namespace.startsWith('AWS/'), rel, 'namespace missing or malformed (and AWS/ is reserved for AWS)');
+  need(Array.isArray(doc.dimensions) && doc.dimensions.length > 0 && doc.dimensions.every((d: unknown) => typeof d === 'string' && /^[A-Za-z][A-Za-z0-9_]*$/.test(d)), rel, 'dimensions must be a non-empty list of names');
+  need(isRecord(doc.metrics) && Object.keys(doc.metrics).length > 0, rel, 'metrics must be a non-empty object');
   for (const [name, m] of Object.entries(doc.metrics as Record<string, any>)) {
     need(/^[A-Za-z][A-Za-z0-9]*$/.test(name), rel, `metric name ${name} malformed`);
-    need(['Count', 'Milliseconds', 'None'].includes(m.unit), rel, `${name}: unit must be Count, Milliseconds or None`);
+    need(isRecord(m) && ['Count', 'Milliseconds', 'None'].includes(m.unit), rel, `metrics.${name}: unit must be Count, Milliseconds or None`);
   }
-  return doc;
+  need(isRecord(doc.log_markers) && Object.keys(doc.log_markers).length > 0, rel, 'log_markers must be a non-empty object');
+  const messages = new Set<string>();
+  for (const [id, m] of Object.entries(doc.log_markers as Record<string, any>)) {
+    // The id becomes a metric name in the contract's namespace: it must not shadow an EMF one.
+    need(/^[A-Za-z][A-Za-z0-9]*$/.test(id) && !(id in doc.metrics), rel, `log_markers.${id}: id malformed or also a metric name`);
+    // The message goes into a metric filter (`{ $.fields.message = "..." }`) and a Logs
+    // Insights string. In a filter pattern `*` is a wildcard and `"` ends the string
+    // (https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/FilterAndPatternSyntax.html),
+    // so a message holding either would match other lines or break the pattern: the message
+    // is a fixed text, the variable parts are fields of the log line.
+    need(isRecord(m) && typeof m.message === 'string' && /^[A-Za-z0-9_][A-Za-z0-9 _.:-]*$/.test(m.message), rel, `log_markers.${id}.message missing, or holds a character outside letters, digits, space and _ . : -`);
+    need(!messages.has(m.message), rel, `log_markers.${id}.message repeats another marker's message`);
+    messages.add(m.message);
+  }
+  need(isRecord(doc.statuses) && Object.keys(doc.statuses).length > 0, rel, 'statuses must be a non-empty object');
+  for (const [id, what] of Object.entries(doc.statuses as Record<string, any>)) {
+    need(/^[a-z][a-z0-9_]*$/.test(id) && typeof what === 'string', rel, `statuses.${id}: id must be snake_case with a description`);
+  }
+  need(isRecord(doc.s3_prefixes) && Object.keys(doc.s3_prefixes).length > 0, rel, 's3_prefixes must be a non-empty object');
+  const prefixes = new Set<string>();
+  for (const [id, p] of Object.entries(doc.s3_prefixes as Record<string, any>)) {
+    // Relative keys ending in "/", so "runs/" cannot also match "runsheet.json" in IAM or lifecycle.
+    need(isRecord(p) && typeof p.prefix === 'string' && /^([a-z0-9][a-z0-9_-]*\/)+$/.test(p.prefix), rel, `s3_prefixes.${id}.prefix must be path segments each ending in "/" (e.g. "runs/")`);
+    need(!prefixes.has(p.prefix), rel, `s3_prefixes.${id}.prefix repeats another prefix`);
+    prefixes.add(p.prefix);
+  }
+  return doc as Contract;
 }
 
-function checkMetric(rel: string, where: string, m: MetricRef, contract: MetricsContract, markers?: string[]): void {
+export function loadContract(rel = CONTRACT): Contract {
+  return checkContract(load(rel), rel);
+}
+
+/** The S3 prefix of a contract id, or a synth error naming the id. */
+export function s3Prefix(contract: Contract, id: string, where = 'infra'): string {
+  const p = contract.s3_prefixes[id];
+  if (!p) throw new Error(`${where}: ${id} is not an s3_prefixes id of ${CONTRACT} (declared: ${Object.keys(contract.s3_prefixes).join(', ')})`);
+  return p.prefix;
+}
+
+/**
+ * The prefixes the function's IAM grants name: every declared prefix that no other declared
+ * prefix contains (reports/history/ is inside reports/), in the contract's order.
+ */
+export function topLevelPrefixes(contract: Contract): { id: string; prefix: string; what: string }[] {
+  const all = Object.entries(contract.s3_prefixes).map(([id, p]) => ({ id, ...p }));
+  return all.filter((p) => !all.some((q) => q.prefix !== p.prefix && p.prefix.startsWith(q.prefix)));
+}
+
+/** A response status of the contract, or a synth error naming it. */
+export function status(contract: Contract, id: string, where = 'infra'): string {
+  if (!(id in contract.statuses)) throw new Error(`${where}: status ${id} is not declared in ${CONTRACT} statuses`);
+  return id;
+}
+
+/** The log message of a marker id, or a synth error naming the id. */
+export function markerMessage(contract: Contract, id: string, where = 'infra'): string {
+  const m = contract.log_markers[id];
+  if (!m) throw new Error(`${where}: ${id} is not a log_markers id of ${CONTRACT} (declared: ${Object.keys(contract.log_markers).join(', ')})`);
+  return m.message;
+}
+
+function checkMetric(rel: string, where: string, m: MetricRef, contract: Contract, markers?: string[]): void {
   need(!!m && SOURCES.includes(m.source), rel, `${where}: source must be one of ${SOURCES.join(', ')}`);
   need(typeof m.name === 'string' && m.name.length > 0, rel, `${where}: name missing`);
   need(typeof m.stat === 'string' && m.stat.length > 0, rel, `${where}: stat missing`);
   // An alarm on a name the function never emits sits in INSUFFICIENT_DATA (or OK) for ever.
-  if (m.source === 'custom') need(m.name in contract.metrics, rel, `${where}: ${m.name} is not a metric of contracts/contract.json`);
-  if (m.source === 'marker' && markers) need(markers.includes(m.name), rel, `${where}: ${m.name} is not a marker of the dashboard`);
+  if (m.source === 'custom') need(m.name in contract.metrics, rel, `${where}: ${m.name} is not a metric of ${CONTRACT}`);
+  if (m.source === 'marker') {
+    need(m.name in contract.log_markers, rel, `${where}: ${m.name} is not a log_markers id of ${CONTRACT}`);
+    // A marker metric exists only where a metric filter makes it.
+    if (markers) need(markers.includes(m.name), rel, `${where}: marker ${m.name} has no metric filter (add it to markers)`);
+  }
 }
 
 /**
@@ -147,7 +230,7 @@ export function checkExpression(id: string, expression: string, metricIds: strin
   return undefined;
 }
 
-export function loadAlarms(rel = 'alarms/alarms.json', contract = loadMetricsContract()): AlarmDef[] {
+export function loadAlarms(rel = 'alarms/alarms.json', contract = loadContract()): AlarmDef[] {
   const doc = load(rel);
   need(Array.isArray(doc.alarms), rel, 'alarms must be a list');
   const ids = new Set<string>();
@@ -169,26 +252,57 @@ export function loadAlarms(rel = 'alarms/alarms.json', contract = loadMetricsCon
   return doc.alarms;
 }
 
-export function loadDashboard(rel = 'dashboards/dashboard.json', contract = loadMetricsContract()): DashboardDef {
+/**
+ * `{{marker:Id}}` in a logs query stands for the message of that contract marker, as a
+ * quoted Logs Insights string: the query names markers by id and never copies a message.
+ */
+export function expandMarkers(rel: string, where: string, query: string, contract: Contract): string {
+  const out = query.replace(/\{\{marker:([^}]*)\}\}/g, (_, id: string) => {
+    need(id in contract.log_markers, rel, `${where}: {{marker:${id}}}: ${id} is not a log_markers id of ${CONTRACT}`);
+    return JSON.stringify(contract.log_markers[id].message);
+  });
+  need(!out.includes('{{'), rel, `${where}: unknown placeholder in the query (only {{marker:Id}})`);
+  return out;
+}
+
+export function loadDashboard(rel = 'dashboards/dashboard.json', contract = loadContract()): DashboardDef {
   const doc = load(rel);
   need(Array.isArray(doc.rows), rel, 'rows must be a list');
-  need(Array.isArray(doc.markers), rel, 'markers must be a list');
-  const markers = (doc.markers as { name: string }[]).map((m) => m.name);
+  need(Array.isArray(doc.markers), rel, 'markers must be a list of log_markers ids');
+  const markers: string[] = doc.markers;
+  for (const id of markers) {
+    need(typeof id === 'string' && id in contract.log_markers, rel, `markers: ${JSON.stringify(id)} is not a log_markers id of ${CONTRACT}`);
+  }
+  need(new Set(markers).size === markers.length, rel, 'markers: an id is repeated');
   for (const row of doc.rows as WidgetDef[][]) {
     for (const w of row) {
       need(w.type === 'graph' || w.type === 'logs', rel, `${w.title}: type must be graph or logs`);
       if (w.type === 'graph') (w.metrics ?? []).forEach((m, i) => checkMetric(rel, `${w.title}[${i}]`, m, contract, markers));
-      if (w.type === 'logs') need(typeof w.query === 'string', rel, `${w.title}: logs widget needs a query`);
+      if (w.type === 'logs') {
+        need(typeof w.query === 'string', rel, `${w.title}: logs widget needs a query`);
+        w.query = expandMarkers(rel, w.title, w.query!, contract);
+      }
     }
   }
-  return doc;
+  return { rows: doc.rows, markers: markers.map((name) => ({ name, message: contract.log_markers[name].message })) };
 }
 
-export function loadLifecycle(rel = 'lifecycle/rules.json'): LifecycleRuleDef[] {
+/**
+ * The bucket's lifecycle. A rule names its prefix by contract id (`prefixId`), never as a
+ * literal, so a prefix renamed in the contract moves its rule along; no prefix = whole bucket.
+ */
+export function loadLifecycle(rel = 'lifecycle/rules.json', contract = loadContract()): LifecycleRuleDef[] {
   const doc = load(rel);
   need(Array.isArray(doc.rules), rel, 'rules must be a list');
+  const ids = new Set<string>();
   for (const r of doc.rules as LifecycleRuleDef[]) {
-    need(!!r.id && !!r.why, rel, `rule ${r.id}: id and why are required`);
+    need(!!r.id && !!r.why && !ids.has(r.id), rel, `rule ${r.id}: id (unique) and why are required`);
+    ids.add(r.id);
+    need(r.prefix === undefined, rel, `rule ${r.id}: give prefixId (an s3_prefixes id of ${CONTRACT}), not a literal prefix`);
+    if (r.prefixId !== undefined) {
+      need(r.prefixId in contract.s3_prefixes, rel, `rule ${r.id}: prefixId ${r.prefixId} is not an s3_prefixes id of ${CONTRACT}`);
+      r.prefix = contract.s3_prefixes[r.prefixId].prefix;
+    }
     need(r.expireAfterDays !== undefined || r.abortIncompleteUploadAfterDays !== undefined || !!r.transitions, rel, `rule ${r.id}: does nothing`);
   }
   return doc.rules;

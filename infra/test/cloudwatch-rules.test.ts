@@ -7,9 +7,9 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
-import { checkEvaluationRange, checkExpression, loadAlarms, loadDashboard, loadMetricsContract } from '../lib/definitions';
+import { checkEvaluationRange, checkExpression, loadAlarms, loadDashboard, loadContract } from '../lib/definitions';
 
-const contract = loadMetricsContract();
+const contract = loadContract();
 const ROOT = path.resolve(__dirname, '..', '..');
 
 /** Writes an alarms file under the repository root (the loader takes paths relative to it). */

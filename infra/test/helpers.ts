@@ -7,14 +7,21 @@ import * as path from 'node:path';
 import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { buildApp } from '../bin/app';
+import type { Definitions } from '../lib/stockpicks-stack';
 
 /** What vars.EMAIL_SENDER / EMAIL_RECIPIENTS / ALARM_EMAIL hold in a real deploy. */
 export const PROD_EMAILS = { emailSender: 'picks@stockpicks.test', emailRecipients: 'ann@readers.test,bob@readers.test', alarmEmail: 'ops@stockpicks.test' };
 
-export function synth(context: Record<string, unknown> = PROD_EMAILS) {
+/**
+ * The context of cdk.json (the feature flags and the defaults), which the CLI passes to the
+ * app and `new App()` does not read: the tests synth what `cdk synth` synths.
+ */
+export const CDK_JSON_CONTEXT: Record<string, unknown> = JSON.parse(fs.readFileSync(path.join(__dirname, '..', 'cdk.json'), 'utf8')).context;
+
+export function synth(context: Record<string, unknown> = PROD_EMAILS, definitions?: Definitions) {
   const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'cdk-test-'));
-  const app = new App({ outdir, context });
-  const stack = buildApp(app);
+  const app = new App({ outdir, context: { ...CDK_JSON_CONTEXT, ...context } });
+  const stack = buildApp(app, definitions);
   const assembly = app.synth(); // cdk-nag violations make this throw
   return { template: Template.fromStack(stack), outdir, assembly, stack };
 }

@@ -7,7 +7,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
 import { Match } from 'aws-cdk-lib/assertions';
-import { loadAlarms, loadLifecycle, loadMetricsContract } from '../lib/definitions';
+import { loadAlarms, loadLifecycle, loadContract } from '../lib/definitions';
+import { DRY_RUN_OK, HOOK_DIR } from '../lib/stockpicks-stack';
 import { PROD_EMAILS, synth } from './helpers';
 
 const base = synth();
@@ -53,7 +54,7 @@ describe('function', () => {
       Architectures: ['arm64'],
       MemorySize: 1024,
       Timeout: 900,
-      Environment: { Variables: Match.objectLike({ S3_BUCKET: Match.anyValue(), ALPHA_VANTAGE_SECRET_ARN: Match.anyValue(), SES_CONFIGURATION_SET: Match.anyValue(), EMAIL_SENDER: PROD_EMAILS.emailSender, METRICS_NAMESPACE: loadMetricsContract().namespace }) },
+      Environment: { Variables: Match.objectLike({ S3_BUCKET: Match.anyValue(), ALPHA_VANTAGE_SECRET_ARN: Match.anyValue(), SES_CONFIGURATION_SET: Match.anyValue(), EMAIL_SENDER: PROD_EMAILS.emailSender, METRICS_NAMESPACE: loadContract().namespace }) },
     });
     t.hasResourceProperties('AWS::Logs::LogGroup', { LogGroupName: '/aws/lambda/stockpicks-prod', RetentionInDays: 90 });
   });
@@ -270,7 +271,7 @@ describe('alarms, dashboard, delivery', () => {
 
   // One definition (contracts/contract.json) for what the function emits and what alarms watch.
   it('watches custom metrics with the contract\'s namespace and dimensions, valued with the function name', () => {
-    const contract = loadMetricsContract();
+    const contract = loadContract();
     const custom = alarms().flatMap((a) => [
       ...(a.Properties.Namespace ? [{ ns: a.Properties.Namespace, name: a.Properties.MetricName, dims: a.Properties.Dimensions }] : []),
       ...(a.Properties.Metrics ?? []).filter((m: any) => m.MetricStat).map((m: any) => ({ ns: m.MetricStat.Metric.Namespace, name: m.MetricStat.Metric.MetricName, dims: m.MetricStat.Metric.Dimensions })),
@@ -308,7 +309,16 @@ describe('alarms, dashboard, delivery', () => {
     const alias = Object.values(resources).find((r) => r.Type === 'AWS::Lambda::Alias');
     assert.ok(alias.UpdatePolicy.CodeDeployLambdaAliasUpdate.BeforeAllowTrafficHook, 'pre-traffic hook');
     const hook = Object.values(resources).find((r) => r.Type === 'AWS::Lambda::Function' && r.Properties.FunctionName?.startsWith('CodeDeployHook_'));
-    assert.match(hook.Properties.Code.ZipFile, /dry_run: true/);
+    // Its own file as the asset, not inline code; the status that lets traffic shift is the contract's.
+    assert.equal(hook.Properties.Code.ZipFile, undefined);
+    assert.equal(hook.Properties.Handler, 'index.handler');
+    // The asset is staged in the cloud assembly as asset.<hash>, the hash being its S3 key.
+    const staged = path.join(base.outdir, `asset.${hook.Properties.Code.S3Key.replace(/\.zip$/, '')}`, 'index.js');
+    assert.equal(fs.readFileSync(staged, 'utf8'), fs.readFileSync(path.join(HOOK_DIR, 'index.js'), 'utf8'));
+    const expected = hook.Properties.Environment.Variables.EXPECTED_STATUS;
+    assert.equal(expected, DRY_RUN_OK);
+    assert.ok(expected in loadContract().statuses, 'a declared status');
+    assert.ok(hook.Properties.Environment.Variables.TARGET_VERSION_ARN.Ref, 'the new version');
   });
 });
 

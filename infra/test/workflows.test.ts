@@ -90,6 +90,35 @@ describe('actions', () => {
   });
 });
 
+// Issue 14, item 7: the CDK app runs on a supported Node in CI and deploys. Node 20 reached
+// end of life on 2026-04-30 (https://nodejs.org/en/about/previous-releases); 22 and 24 are
+// the LTS lines. The development machines have Node 20, so engines must still admit it.
+describe('node', () => {
+  const SUPPORTED = [22, 24];
+  it('sets up Node 22 or 24 in every job that sets up Node, and the CDK jobs do', () => {
+    const seen: string[] = [];
+    for (const f of fs.readdirSync(WF)) {
+      for (const [name, job] of Object.entries(wf(f).jobs as Record<string, any>)) {
+        for (const s of job.steps ?? []) {
+          if (!String(s.uses).startsWith('actions/setup-node@')) continue;
+          const major = Number(String(s.with['node-version']).split('.')[0]);
+          assert.ok(SUPPORTED.includes(major), `${f}:${name}: node-version ${s.with['node-version']}`);
+          seen.push(`${f}:${name}`);
+        }
+      }
+    }
+    for (const job of ['ci.yml:test', 'deploy.yml:diff', 'deploy.yml:deploy']) assert.ok(seen.includes(job), `${job} sets up Node`);
+  });
+
+  it('keeps infra installable on Node 20 and on the workflows\' Node', () => {
+    const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, 'infra', 'package.json'), 'utf8'));
+    const min = pkg.engines.node.match(/^>=\s*(\d+)(\.\d+)*$/);
+    assert.ok(min, `engines.node ${pkg.engines.node} is a lower bound`);
+    assert.ok(Number(min[1]) <= 20, `engines.node ${pkg.engines.node} excludes Node 20`);
+    assert.ok(Number(process.versions.node.split('.')[0]) >= Number(min[1]), 'this Node');
+  });
+});
+
 // Issue 11, item 12.
 describe('rollback', () => {
   it('shares the deploy job\'s concurrency group', () => {
