@@ -60,7 +60,7 @@ const names: Record<string, string> = {
 /** Sample values of what varies per run: any run id, date or number must be allowed alike. */
 const samples: Record<string, string> = {
   run: 'sched-20261130T1300Z', date: '2026-11-30', n: '3', symbol: 'BRK-B', record: '20261130T131502_sched-20261130T1300Z',
-  version: '7', stream: '2026/11/30/[7]0123456789abcdef',
+  version: '7', stream: '2026/11/30/[7]0123456789abcdef', shard: 'B',
 };
 const fill = (s: string) =>
   s.replace(/\$\{(\w+)\}/g, (_, k) => { assert.ok(k in names, `unknown name \${${k}}`); return names[k]; })
