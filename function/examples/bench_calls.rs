@@ -21,8 +21,8 @@ use stockpicks::pipeline::publish::MailSettings;
 use stockpicks::pipeline::run::{run_once, RunPorts, RunRequest};
 use stockpicks::ports::{FixedClock, MarketData, NoProgress};
 use stockpicks::secret::Secret;
-use stockpicks::sim::synth::Reporting;
-use stockpicks::sim::{self, SimConfig};
+use stockpicks_sim::synth::Reporting;
+use stockpicks_sim::{self as sim, SimConfig};
 
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;

@@ -30,7 +30,7 @@ use stockpicks::pipeline::coordinator::{Adapters, Coordinator, Invocation, Parts
 use stockpicks::pipeline::insight::Insight;
 use stockpicks::ports::{NoMetrics, ObjectStore, SystemClock};
 use stockpicks::secret::Secret;
-use stockpicks::sim::{self, SimConfig};
+use stockpicks_sim::{self as sim, SimConfig};
 
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;

@@ -8,7 +8,7 @@ use stockpicks::domain::model::Model;
 use stockpicks::domain::scoring::{rank, Candidate};
 use stockpicks::domain::universe::Member;
 use stockpicks::domain::Symbol;
-use stockpicks::sim::synth::{Synth, SECTORS};
+use stockpicks_sim::synth::{Synth, SECTORS};
 
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;

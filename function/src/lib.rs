@@ -17,4 +17,3 @@ pub mod ports;
 pub mod render;
 pub mod sanitize;
 pub mod secret;
-pub mod sim;

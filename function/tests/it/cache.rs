@@ -20,8 +20,8 @@ use stockpicks::pipeline::insight::Insight;
 use stockpicks::pipeline::publish::MailSettings;
 use stockpicks::pipeline::run::{run_once, RunPorts, RunRequest};
 use stockpicks::ports::{FixedClock, MarketData, NoProgress, ObjectStore, StoreError};
-use stockpicks::sim::synth::{Reporting, Synth};
-use stockpicks::sim::{self, Fault, SimConfig};
+use stockpicks_sim::synth::{Reporting, Synth};
+use stockpicks_sim::{self as sim, Fault, SimConfig};
 
 const DAY: i64 = 86_400;
 

@@ -20,7 +20,7 @@ use stockpicks::pipeline::coordinator::{Adapters, Coordinator, Invocation, Parts
 use stockpicks::pipeline::insight::{History, Insight};
 use stockpicks::pipeline::publish::MailSettings;
 use stockpicks::ports::{Clock, InvokeError, Invoker, MailError, MailErrorKind, Mailer, Metrics, NoCommentator, ObjectStore};
-use stockpicks::sim::{self, Running};
+use stockpicks_sim::{self as sim, Running};
 
 #[derive(Default)]
 struct RecordingMailer {

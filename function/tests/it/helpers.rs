@@ -1,12 +1,14 @@
 //! Shared helpers: a simulator on loopback, a client pointed at it, temporary directories,
 //! and the recorded Alpha Vantage data beside the repository (tests skip cleanly without it).
+// Shared with cli/tests (included there by path): each test crate uses a part of it.
+#![allow(dead_code)]
 
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 use stockpicks::adapters::alphavantage::{AlphaVantage, ClientConfig};
 use stockpicks::secret::Secret;
-use stockpicks::sim::{self, SimConfig};
+use stockpicks_sim::{self as sim, SimConfig};
 
 pub fn shared_data() -> Option<PathBuf> {
     let p = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/data");
@@ -47,28 +49,6 @@ pub fn client_for(sim: &sim::Running, key: &str, rate_per_min: f64) -> Arc<Alpha
     cfg.backoff_base = Duration::from_millis(20);
     cfg.retry_budget = Duration::from_secs(5);
     Arc::new(AlphaVantage::new(cfg).unwrap())
-}
-
-/// Runs the `stockpicks` binary with a clean environment plus `env`, in a fresh working
-/// directory (so its default `out/` and history stay out of the repository).
-pub fn stockpicks(args: &[&str], env: &[(&str, &str)]) -> std::process::Output {
-    stockpicks_in(&tempdir("cwd"), args, env)
-}
-
-/// Runs the `stockpicks` binary in `cwd`. A `run` on the built-in simulator (no API key, no
-/// base URL) runs as of [`TEST_DATE`] unless the test names its own `--sim-date`: without it
-/// the simulator and the run's clock would take today's date.
-pub fn stockpicks_in(cwd: &std::path::Path, args: &[&str], env: &[(&str, &str)]) -> std::process::Output {
-    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_stockpicks"));
-    cmd.current_dir(cwd).args(args).env_clear().env("PATH", std::env::var("PATH").unwrap_or_default());
-    let built_in_sim = !env.iter().any(|(k, _)| matches!(*k, "ALPHA_VANTAGE_API_KEY" | "ALPHA_VANTAGE_BASE_URL"));
-    if args.first() == Some(&"run") && built_in_sim && !args.contains(&"--sim-date") {
-        cmd.args(["--sim-date", TEST_DATE]);
-    }
-    for (k, v) in env {
-        cmd.env(k, v);
-    }
-    cmd.output().expect("run stockpicks")
 }
 
 pub fn text(b: &[u8]) -> String {

@@ -28,7 +28,7 @@ use stockpicks::pipeline::publish::MailSettings;
 use stockpicks::pipeline::run::{run_once, RunPorts, RunRequest};
 use stockpicks::ports::{Commentator, FixedClock, NoCommentator, NoProgress};
 use stockpicks::secret::Secret;
-use stockpicks::sim::{self, SimConfig};
+use stockpicks_sim::{self as sim, SimConfig};
 use tokio::net::TcpListener;
 
 const NOW: i64 = TEST_NOW;

@@ -1,12 +1,10 @@
 //! Integration tests: one binary, shared helpers, real components (the simulator over
-//! HTTP on loopback, real directories, the real CLI binary).
+//! HTTP on loopback, real directories); the CLI binary's tests are in cli/tests.
 
 mod helpers;
 
 mod cache;
-mod cli;
 mod coordinator;
-mod hostile;
 mod hostile_props;
 mod insight;
 mod pipeline;

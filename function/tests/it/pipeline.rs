@@ -20,7 +20,7 @@ use stockpicks::pipeline::insight::Insight;
 use stockpicks::pipeline::publish::MailSettings;
 use stockpicks::pipeline::run::{run_once, RunPorts, RunRequest};
 use stockpicks::ports::{FixedClock, MarketData, NoProgress};
-use stockpicks::sim::{self, Fault, SimConfig};
+use stockpicks_sim::{self as sim, Fault, SimConfig};
 
 const NOW: i64 = TEST_NOW;
 

@@ -191,7 +191,7 @@ fn recorded_report(data: &std::path::Path, with_sp500: bool) -> RunReport {
     let mut symbols: Vec<Symbol> = Vec::new();
     let mut fundamentals: Vec<Fundamentals> = Vec::new();
     if with_sp500 {
-        let synth = stockpicks::sim::synth::Synth::new(stockpicks::sim::seed_from("42"));
+        let synth = stockpicks_sim::synth::Synth::new(stockpicks_sim::seed_from("42"));
         let day = stockpicks::domain::time::days_from_civil(2026, 12, 1);
         for m in &sp500.members {
             if replies.iter().any(|(n, _)| n == m.symbol.as_str()) {

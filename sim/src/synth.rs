@@ -3,7 +3,7 @@
 //! (market cap = price x shares, P/E = price / EPS, ...), and a realistic share of missing
 //! fields. Prices drift smoothly from day to day so week-over-week comparisons mean something.
 
-use crate::domain::universe::Universe;
+use stockpicks::domain::universe::Universe;
 use serde_json::{json, Map, Value};
 use std::collections::HashMap;
 
@@ -250,7 +250,7 @@ impl Synth {
         let dps = if d.chance(0.25) { 0.0 } else { ref_price * d.uniform() * 0.05 };
         let div_yield = dps / price;
         let beta = (prof.beta * d.normal(0.0, 0.25).exp()).max(0.1);
-        let latest_quarter = crate::domain::time::date(quarter_end_day(quarter) * 86_400);
+        let latest_quarter = stockpicks::domain::time::date(quarter_end_day(quarter) * 86_400);
 
         let mut o = Map::new();
         let mut put = |k: &str, v: Value| {
@@ -314,7 +314,7 @@ impl Synth {
 
         // Real replies miss fields now and then: about 2% of numeric fields read "None".
         let mut gaps = Draws(hash_str(self.seed.wrapping_add(2), symbol));
-        for field in crate::domain::fundamentals::Field::ALL {
+        for field in stockpicks::domain::fundamentals::Field::ALL {
             if gaps.chance(0.02) {
                 if let Some(v) = o.get_mut(field.name()) {
                     *v = json!("None");
@@ -335,7 +335,7 @@ impl Synth {
             "04. low": fmt4(price.min(prev) * 0.996),
             "05. price": fmt4(price),
             "06. volume": (mix(hash_str(self.seed, symbol) ^ day as u64) % 20_000_000 + 500_000).to_string(),
-            "07. latest trading day": crate::domain::time::date(day * 86_400),
+            "07. latest trading day": stockpicks::domain::time::date(day * 86_400),
             "08. previous close": fmt4(prev),
             "09. change": fmt4(price - prev),
             "10. change percent": format!("{:.4}%", (price / prev - 1.0) * 100.0),
@@ -348,7 +348,7 @@ impl Synth {
         let prev = self.price(symbol, day - 1);
         json!({
             "symbol": symbol,
-            "timestamp": format!("{} 19:59:59.000", crate::domain::time::date(day * 86_400)),
+            "timestamp": format!("{} 19:59:59.000", stockpicks::domain::time::date(day * 86_400)),
             "open": fmt4(prev), "high": fmt4(price.max(prev)), "low": fmt4(price.min(prev)),
             "close": fmt4(price), "volume": "1000000", "previous_close": fmt4(prev),
             "change": fmt4(price - prev), "change_percent": format!("{:.4}", (price / prev - 1.0) * 100.0),
@@ -375,7 +375,7 @@ fn fmt4(x: f64) -> String {
 
 /// Quarter index of a day: year x 4 + (0 for Jan-Mar ... 3 for Oct-Dec).
 pub fn quarter_of(day: i64) -> i64 {
-    let (y, m, _) = crate::domain::time::civil_from_days(day);
+    let (y, m, _) = stockpicks::domain::time::civil_from_days(day);
     y * 4 + (m as i64 - 1) / 3
 }
 
@@ -383,13 +383,13 @@ pub fn quarter_of(day: i64) -> i64 {
 pub fn quarter_end_day(q: i64) -> i64 {
     let (y, k) = (q.div_euclid(4), q.rem_euclid(4));
     let (m, d) = [(3, 31), (6, 30), (9, 30), (12, 31)][k as usize];
-    crate::domain::time::days_from_civil(y, m, d)
+    stockpicks::domain::time::days_from_civil(y, m, d)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::fundamentals::Fundamentals;
+    use stockpicks::domain::fundamentals::Fundamentals;
 
     #[test]
     fn deterministic_and_consistent() {
@@ -417,7 +417,7 @@ mod tests {
 
     #[test]
     fn quarters_and_report_days() {
-        use crate::domain::time::days_from_civil;
+        use stockpicks::domain::time::days_from_civil;
         let q = quarter_of(days_from_civil(2026, 11, 28));
         assert_eq!(quarter_end_day(q), days_from_civil(2026, 12, 31));
         assert_eq!(quarter_end_day(q - 1), days_from_civil(2026, 9, 30));
@@ -449,7 +449,7 @@ mod tests {
 
     #[test]
     fn the_reporting_override_sets_the_share_that_reported_in_the_week() {
-        let day = crate::domain::time::days_from_civil(2026, 11, 30);
+        let day = stockpicks::domain::time::days_from_civil(2026, 11, 30);
         let syms: Vec<String> = Universe::sp500().members.iter().map(|m| m.symbol.to_string()).collect();
         for share in [0.05, 0.35] {
             let s = Synth::new(42).with_reporting(Some(Reporting { share, week_ending: day }));

@@ -150,7 +150,7 @@ fn sym(s: &str) -> stockpicks::domain::Symbol {
 
 /// A fake Alpha Vantage that answers like the simulator, after `tamper` had its say.
 fn tampering_av(tamper: impl Fn(&str, &mut serde_json::Value) -> Option<Answer> + Send + Sync + 'static) -> Fake {
-    let sim = stockpicks::sim::Simulator::new(stockpicks::sim::SimConfig {
+    let sim = stockpicks_sim::Simulator::new(stockpicks_sim::SimConfig {
         rate_per_min: 1e7,
         day: Some(stockpicks::domain::time::days_from_civil(2026, 11, 2)),
         ..Default::default()
@@ -617,7 +617,7 @@ async fn a_cache_entry_filed_under_another_symbol_is_not_reused() {
     use stockpicks::pipeline::cache::{fetch_cached, OverviewCache};
     use stockpicks::ports::{NoProgress, ObjectStore};
     let day = stockpicks::domain::time::days_from_civil(2026, 11, 2);
-    let sim = stockpicks::sim::start(stockpicks::sim::SimConfig { day: Some(day), ..fast_sim() }, 0).await.unwrap();
+    let sim = stockpicks_sim::start(stockpicks_sim::SimConfig { day: Some(day), ..fast_sim() }, 0).await.unwrap();
     let client = client_for(&sim, "k", 60_000.0);
     let dir = tempdir("hostile-cache");
     let store = Arc::new(DirStore::new(&dir));
@@ -705,8 +705,8 @@ fn a_model_group_without_factors_is_refused() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_slow_fault_is_a_slow_valid_reply() {
     let mut faults = std::collections::HashMap::new();
-    faults.insert("AAPL".to_string(), stockpicks::sim::Fault::Slow);
-    let s = stockpicks::sim::Simulator::new(stockpicks::sim::SimConfig { symbol_faults: faults, ..fast_sim() });
+    faults.insert("AAPL".to_string(), stockpicks_sim::Fault::Slow);
+    let s = stockpicks_sim::Simulator::new(stockpicks_sim::SimConfig { symbol_faults: faults, ..fast_sim() });
     let r = s.handle("function=OVERVIEW&symbol=AAPL&apikey=k");
     assert!(r.delay >= Duration::from_secs(1));
     let v: serde_json::Value = serde_json::from_str(&r.body).unwrap();
@@ -734,7 +734,7 @@ fn the_standalone_simulator_accepts_a_function_fault() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_slowloris_client_is_disconnected() {
     let sim =
-        stockpicks::sim::start(stockpicks::sim::SimConfig { header_timeout: Duration::from_millis(300), ..fast_sim() }, 0).await.unwrap();
+        stockpicks_sim::start(stockpicks_sim::SimConfig { header_timeout: Duration::from_millis(300), ..fast_sim() }, 0).await.unwrap();
     let addr = sim.addr;
     let closed = tokio::task::spawn_blocking(move || {
         let mut s = TcpStream::connect(addr).unwrap();
@@ -803,7 +803,7 @@ async fn a_report_that_cannot_be_stored_leaves_no_history_record() {
     use stockpicks::pipeline::publish::MailSettings;
     use stockpicks::pipeline::run::{run_once, RunPorts, RunRequest};
     use stockpicks::ports::{FixedClock, NoProgress};
-    let sim = stockpicks::sim::start(fast_sim(), 0).await.unwrap();
+    let sim = stockpicks_sim::start(fast_sim(), 0).await.unwrap();
     let client = client_for(&sim, "k", 60_000.0);
     let history_dir = tempdir("hostile-nohist");
     let insight = Insight {

@@ -22,7 +22,7 @@ use stockpicks::pipeline::publish::MailSettings;
 use stockpicks::pipeline::run::{run_once, RunPorts, RunRequest};
 use stockpicks::ports::{Clock, FixedClock, Progress, SystemClock};
 use stockpicks::secret::Secret;
-use stockpicks::sim::{self, Fault, SimConfig};
+use stockpicks_sim::{self as sim, Fault, SimConfig};
 
 /// mimalloc: ranking is allocation-heavy, and glibc malloc made it ~1.6x slower.
 #[global_allocator]

@@ -289,7 +289,7 @@ impl Simulator {
 
     fn fixture(&self, function: &str, symbol: &str) -> Option<String> {
         let dir = self.cfg.fixtures.as_ref()?;
-        if crate::domain::Symbol::parse(symbol).is_err() {
+        if stockpicks::domain::Symbol::parse(symbol).is_err() {
             return None;
         }
         let sub = function.to_ascii_lowercase();
@@ -300,7 +300,7 @@ impl Simulator {
 
     fn answer(&self, function: &str, symbol: &str, symbols: &str, horizon: &str) -> Reply {
         let day = self.today();
-        let valid = crate::domain::Symbol::parse(symbol).is_ok();
+        let valid = stockpicks::domain::Symbol::parse(symbol).is_ok();
         match function {
             "OVERVIEW" | "GLOBAL_QUOTE" => {
                 if let Some(body) = self.fixture(function, symbol) {
@@ -316,7 +316,7 @@ impl Simulator {
                 let list: Vec<String> = symbols
                     .split(',')
                     .map(|s| s.trim().to_ascii_uppercase())
-                    .filter(|s| crate::domain::Symbol::parse(s).is_ok())
+                    .filter(|s| stockpicks::domain::Symbol::parse(s).is_ok())
                     .take(100)
                     .collect();
                 if !self.cfg.premium {
@@ -361,8 +361,8 @@ impl Simulator {
                 &mut out,
                 format_args!(
                     "{sym},{name},{},{},,USD\r\n",
-                    crate::domain::time::date(next * 86_400),
-                    crate::domain::time::date(fiscal * 86_400)
+                    stockpicks::domain::time::date(next * 86_400),
+                    stockpicks::domain::time::date(fiscal * 86_400)
                 ),
             );
         }
