@@ -65,6 +65,10 @@ fn bad_inputs_get_clear_messages() {
     let o = stockpicks(&["run", "--symbols", "AAPL"], &[("MAX_WORKERS", "many")]);
     assert_eq!(o.status.code(), Some(2));
     assert!(text(&o.stderr).contains("MAX_WORKERS=many"), "{}", text(&o.stderr));
+    // A fraction is refused before any work, not run as 2 workers.
+    let o = stockpicks(&["run", "--symbols", "AAPL"], &[("MAX_WORKERS", "2.7")]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(text(&o.stderr).contains("MAX_WORKERS=2.7: must be a whole number"), "{}", text(&o.stderr));
 
     let o = stockpicks(&["run", "--symbols", "<b>,../x"], &[]);
     assert_eq!(o.status.code(), Some(2));
