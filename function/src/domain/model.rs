@@ -155,7 +155,7 @@ impl Model {
                 .ok_or_else(|| ModelError::UnknownGroup { factor: f.name.clone(), group: f.group.clone() })?;
             check_weight(&format!("weight of factor {:?}", f.name), f.weight)?;
             if let Some([lo, hi]) = f.winsor {
-                if !(0.0..0.5).contains(&lo) || !(0.5..=1.0).contains(&hi) || !(lo < hi) {
+                if !(0.0..0.5).contains(&lo) || !(0.5..=1.0).contains(&hi) || lo >= hi {
                     return Err(ModelError::Invalid(format!(
                         "winsor of factor {:?} must be [low, high] quantiles with 0 <= low < 0.5 < high <= 1, got [{lo}, {hi}]",
                         f.name
@@ -184,13 +184,13 @@ impl Model {
         if group_total <= 0.0 {
             return Err(ModelError::Invalid("all weights are zero".into()));
         }
-        for gi in 0..groups.len() {
+        for (gi, g) in groups.iter().enumerate() {
             let within: f64 = factors.iter().filter(|f| f.group == gi).map(|f| f.weight).sum();
             if within <= 0.0 {
                 continue;
             }
             for f in factors.iter_mut().filter(|f| f.group == gi) {
-                f.effective_weight = groups[gi].weight / group_total * f.weight / within;
+                f.effective_weight = g.weight / group_total * f.weight / within;
             }
         }
         let digest = Sha256::digest(text.as_bytes());

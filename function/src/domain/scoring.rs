@@ -342,7 +342,7 @@ fn rank_with_threads(model: &Model, candidates: &[Candidate], threads: usize) ->
     }
     let mut scored = Vec::with_capacity(n);
     let mut unranked = Vec::new();
-    for i in 0..n {
+    for (i, cand) in cands.iter().enumerate() {
         let r = row(i);
         // `+ 0.0`: an empty f64 sum is -0.0, which prints as "-0%".
         let coverage: f64 = model.factors.iter().zip(r).filter(|(_, c)| c.1.is_some()).map(|(f, _)| f.effective_weight).sum::<f64>() + 0.0;
@@ -353,10 +353,10 @@ fn rank_with_threads(model: &Model, candidates: &[Candidate], threads: usize) ->
                 .iter()
                 .enumerate()
                 .filter(|(fi, f)| r[*fi].1.is_none() && f.effective_weight > 0.0)
-                .map(|(_, f)| format!("{} ({})", f.def.name, f.def.missing_reason(&cands[i].fundamentals)))
+                .map(|(_, f)| format!("{} ({})", f.def.name, f.def.missing_reason(&cand.fundamentals)))
                 .collect();
             unranked.push(Unranked {
-                symbol: cands[i].member.symbol.clone(),
+                symbol: cand.member.symbol.clone(),
                 reason: format!(
                     "data for {:.0}% of the model's weight, {:.0}% required; missing: {}",
                     coverage * 100.0,
@@ -372,7 +372,7 @@ fn rank_with_threads(model: &Model, candidates: &[Candidate], threads: usize) ->
         if !composite.is_finite() || groups.iter().flatten().any(|g| !g.is_finite()) {
             // Never ranked by an `inf` or NaN (which would sort by symbol instead).
             unranked.push(Unranked {
-                symbol: cands[i].member.symbol.clone(),
+                symbol: cand.member.symbol.clone(),
                 reason: "the composite score is not a finite number (check the model's weights)".into(),
             });
             continue;

@@ -27,7 +27,7 @@ pub fn table(r: &RunReport) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "{:>4}  {:<6} {:<28} {:<22} {:>6}  {:<10} {:>5}  {}",
+        "{:>4}  {:<6} {:<28} {:<22} {:>6}  {:<10} {:>5}  top reason",
         "rank",
         "symbol",
         "company",
@@ -35,7 +35,6 @@ pub fn table(r: &RunReport) -> String {
         "score",
         groups.join(" "),
         "cov",
-        "top reason"
     );
     for p in &r.picks {
         let _ = writeln!(
