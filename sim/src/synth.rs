@@ -50,6 +50,8 @@ struct SectorProfile {
     beta: f64,
 }
 
+/// One row of the sector table below: positional, so each row reads as a line of figures.
+#[allow(clippy::too_many_arguments)]
 const fn p(
     av_sector: &'static str,
     margin: (f64, f64),

@@ -268,8 +268,8 @@ async fn a_dead_lane_is_swept_into_a_partial_report() {
     assert_eq!(swept["finalized"][0]["run_id"], run_id.as_str(), "{swept}");
     assert!(swept["finalized"][0]["partial"].as_str().unwrap().contains("run part unfinished"), "{swept}");
     assert_eq!(w.emails(), 2);
-    let (_, mime) = &w.mailer.sent.lock().unwrap()[0];
-    assert!(String::from_utf8_lossy(mime).contains("Subject: PARTIAL:"));
+    let mime = w.mailer.sent.lock().unwrap()[0].1.clone();
+    assert!(String::from_utf8_lossy(&mime).contains("Subject: PARTIAL:"));
     let results_key = w.keys("reports/").await.into_iter().find(|k| k.ends_with("results.json")).unwrap();
     let results: Value = serde_json::from_slice(&w.store.get(&results_key).await.unwrap()).unwrap();
     let missing: Vec<&Value> =

@@ -256,7 +256,7 @@ async fn run_model(sim_cfg: SimConfig, u: Universe, now: i64, name: &str, insigh
         RunPorts {
             market: client,
             store: &DirStore::new(&out),
-            insight: insight,
+            insight,
             cache: None,
             mailer: &FileMailer::new(&out),
             clock: &FixedClock(now),
