@@ -41,7 +41,11 @@ step "Rust tests again with the system clock on another date (a leap day, runnin
 bash tests/rust_at_dates.sh '2028-02-29 23:58:00'
 
 step "build the binaries the end-to-end tests run"
-cargo build --locked --features aws --bins
+cargo build --workspace --locked --features aws --bins
+# cargo lambda watch builds the function package alone (in function/), whose dependencies
+# resolve without the simulator's hyper server features: build that variant now too, so the
+# first invocation of the end-to-end tests does not wait for a compile.
+(cd function && cargo build --locked --features aws --bin stock-analysis-function)
 
 step "Python tools for the end-to-end tests (into ./.venv)"
 [ -x .venv/bin/python ] || python3 -m venv .venv

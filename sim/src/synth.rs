@@ -3,9 +3,9 @@
 //! (market cap = price x shares, P/E = price / EPS, ...), and a realistic share of missing
 //! fields. Prices drift smoothly from day to day so week-over-week comparisons mean something.
 
-use stockpicks::domain::universe::Universe;
 use serde_json::{json, Map, Value};
 use std::collections::HashMap;
+use stockpicks::domain::universe::Universe;
 
 /// A small, fast, well-mixed hash (SplitMix64 finaliser) for deterministic draws.
 pub fn mix(mut z: u64) -> u64 {

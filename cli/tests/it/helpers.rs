@@ -26,4 +26,3 @@ pub fn stockpicks_in(cwd: &std::path::Path, args: &[&str], env: &[(&str, &str)])
     }
     cmd.output().expect("run stockpicks")
 }
-

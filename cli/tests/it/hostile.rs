@@ -285,7 +285,7 @@ fn a_key_the_servers_echo_is_masked_in_every_output_and_no_control_character_get
                 Some(reply(200, "", &serde_json::json!({"Error Message": format!("Invalid API call for apikey={AV_KEY}")}).to_string()))
             }
             "KO" => {
-                v["Name"] = format!("Evil HOSTILE\u{1b}KEY0123456789 Corp \u{1b}[2J\u{202e}gpj.exe\r\nBcc: x@y").into();
+                v["Name"] = "Evil HOSTILE\u{1b}KEY0123456789 Corp \u{1b}[2J\u{202e}gpj.exe\r\nBcc: x@y".into();
                 v["Sector"] = format!("{AV_KEY}\u{0}").into();
                 None
             }

@@ -11,7 +11,7 @@ struct Draws(u64);
 
 impl Draws {
     fn new(seed: u64, symbol: &str) -> Draws {
-        let mut d = Draws(seed ^ 0x5EED_0F_DA7A);
+        let mut d = Draws(seed ^ 0x005E_ED0F_DA7A);
         for b in symbol.bytes() {
             d.0 ^= b as u64;
             d.next();

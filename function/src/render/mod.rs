@@ -4,6 +4,7 @@
 pub mod csv;
 pub mod html;
 pub mod mime;
+pub mod summary;
 pub mod text;
 
 use crate::domain::factors::{self, format_value};
