@@ -30,7 +30,7 @@ impl<A: Adapters> Coordinator<A> {
         checks.insert("email_identity".to_string(), check(self.mailer.check().await));
         let (universe, _) = match self.run_universe(r) {
             Ok(x) => x,
-            Err(error) => return Response::Refused { error },
+            Err(e) => return Response::Refused { error: e.to_string() },
         };
         let members: Vec<Member> = universe.members.into_iter().take(SAMPLE).collect();
         let sample = Universe { members: members.clone() };

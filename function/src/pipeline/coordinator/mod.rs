@@ -76,6 +76,11 @@ pub enum CoordError {
     Corrupt { key: String, message: String },
 }
 
+/// A run event whose symbols hold no valid ticker (the refusal names each bad one).
+#[derive(Debug, thiserror::Error)]
+#[error("no valid ticker in symbols: {0}")]
+pub struct NoValidTicker(String);
+
 /// The adapters one coordinator works with: S3, Lambda, SES and the system clock in the
 /// function; directories, in-process lanes and recording doubles in the tests.
 pub trait Adapters: 'static {
@@ -161,12 +166,12 @@ impl<A: Adapters> Coordinator<A> {
     }
 
     /// The universe a run event asks for, and the warnings about tickers it had to drop.
-    fn run_universe(&self, r: &RunEvent) -> Result<(Universe, Vec<String>), String> {
+    fn run_universe(&self, r: &RunEvent) -> Result<(Universe, Vec<String>), NoValidTicker> {
         match requested_symbols(r) {
             None => Ok((self.universe.clone(), Vec::new())),
             Some((good, bad)) => {
                 if good.is_empty() {
-                    return Err(format!("no valid ticker in symbols: {}", bad.join("; ")));
+                    return Err(NoValidTicker(bad.join("; ")));
                 }
                 let mut u = self.universe.select(&good);
                 // Sectors given with the symbols (the old sp500_data payload) win.

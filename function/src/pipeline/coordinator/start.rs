@@ -20,7 +20,7 @@ impl<A: Adapters> Coordinator<A> {
         };
         let (universe, mut warnings) = match self.run_universe(&r) {
             Ok(x) => x,
-            Err(error) => return Ok(Response::Refused { error }),
+            Err(e) => return Ok(Response::Refused { error: e.to_string() }),
         };
         let s = &self.settings;
         let plan = plan(&PlanInputs {
