@@ -94,7 +94,8 @@ fn fold(name: &str, value: &str) -> String {
         while line + rest.chars().count() > LINE {
             let room = LINE - line;
             let hard = rest.char_indices().nth(room).map_or(rest.len(), |(i, _)| i);
-            let soft = rest[..hard].rfind(['/', '?', '&', '=']).map(|i| i + 1).filter(|&i| i * 2 > hard && !rest[..i].trim_start().is_empty());
+            let soft =
+                rest[..hard].rfind(['/', '?', '&', '=']).map(|i| i + 1).filter(|&i| i * 2 > hard && !rest[..i].trim_start().is_empty());
             let cut = soft.unwrap_or(hard);
             out.push_str(&rest[..cut]);
             out.push_str("\r\n ");
