@@ -299,6 +299,15 @@ mod tests {
         assert_eq!(unsub, format!("<{LONG_URL}>,<mailto:s@example.com?subject=unsubscribe>"));
         assert_eq!(header(&fields, "List-Unsubscribe-Post"), "List-Unsubscribe=One-Click");
         assert_eq!(header(&fields, "X-Stockpicks-Run"), "20261128T1200Z-abcdef");
+        // Any length of URL, any length of subject: every line fits, nothing is lost.
+        for n in 0..260 {
+            let url = format!("https://e.example/{}", "ab/c?d=1&".repeat(30).chars().take(n).collect::<String>());
+            let subject = "Größe 12 ".repeat(30).chars().take(n).collect::<String>();
+            let out = String::from_utf8(build(&Message { unsubscribe: &url, ..msg(&subject, "r@example.com") })).unwrap();
+            assert!(out.split("\r\n").all(|l| l.chars().count() <= LINE && (l.is_empty() || !l.trim().is_empty())), "{out}");
+            let unsub: String = header(&headers(&out), "List-Unsubscribe").chars().filter(|c| *c != ' ').collect();
+            assert_eq!(unsub, format!("<{url}>,<mailto:s@example.com?subject=unsubscribe>"));
+        }
         // A plain subject is folded at its spaces and unfolds to itself.
         let plain = "word ".repeat(40);
         let out = String::from_utf8(build(&msg(plain.trim_end(), "r@example.com"))).unwrap();
