@@ -45,7 +45,9 @@ pub fn render_all(report: &RunReport, mail: &MailSettings) -> Artifacts {
 
 /// The MIME message for one reader.
 pub fn message_for(report: &RunReport, art: &Artifacts, mail: &MailSettings, recipient: &str, index: usize, now_unix: i64) -> Vec<u8> {
-    let message_id = format!("{}.{index}@stockpicks", report.run_id);
+    // `<{run}.{reader}.stockpicks@{sender's domain}>`: the same for a resend of the same
+    // message, and no reader's address in it.
+    let message_id = format!("{}.{index}.stockpicks", report.run_id);
     let subject = report.subject();
     let unsub = mail.unsubscribe_url();
     let run_header = [("X-Stockpicks-Run", report.run_id.as_str())];
