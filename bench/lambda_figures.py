@@ -3,7 +3,11 @@
 
     .venv/bin/python bench/lambda_figures.py [RATE_PER_MIN ...]
 
-Needs the debug binaries with `--features aws` (tests/run_all.sh builds them). Prints, per
+Needs the release binaries, built beforehand so watch does not compile on the first invoke
+(with CARGO_TARGET_DIR exported if you use one):
+    (cd function && cargo build --release --features aws --bin stock-analysis-function)
+    cargo build --release -p stockpicks-cli --bin stockpicks
+Prints, per
 quota: wall time of the run invocation (it returns when its lanes have finished, since
 watch serves asynchronous invocations synchronously) against the quota bound, Lambda
 invocations, Alpha Vantage calls, S3 and SES requests, and the peak RSS of each function
@@ -34,7 +38,7 @@ def function_peaks():
             continue
         try:
             cmd = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode()
-            if "target/debug/stock-analysis-function" not in cmd and not cmd.startswith("stock-analysis-function"):
+            if "release/stock-analysis-function" not in cmd and not cmd.startswith("stock-analysis-function"):
                 continue
             status = (proc / "status").read_text()
             peaks.append(int(re.search(r"VmHWM:\s+(\d+) kB", status).group(1)) / 1024)
@@ -44,7 +48,7 @@ def function_peaks():
 
 
 def measure(rate):
-    with tempfile.TemporaryDirectory() as d, running_stack(Path(d), rate_per_min=str(rate), max_lanes="10") as s:
+    with tempfile.TemporaryDirectory() as d, running_stack(Path(d), rate_per_min=str(rate), max_lanes="10", release=True) as s:
         s.invoke(ROOT / "tests/payloads/test_payload.json", "warm")  # first-invoke start-up excluded
         moto_log = s.logs["moto"]
         moto_start = len(moto_log.read_text().splitlines())
