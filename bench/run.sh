@@ -10,14 +10,17 @@
 #   3. peak RSS and CPU per symbol, 503 and 10,000 symbols (client process only);
 #   4. scoring throughput at 10k and 100k stocks (examples/bench_scoring);
 #   5. the Lambda binary: cold start (bench/cold_start.py) and zip size, when
-#      `cargo lambda build --release --features aws --bin stock-analysis-function
+#      `cargo lambda build -p stockpicks --release --features aws --bin stock-analysis-function
 #      --output-format zip --lambda-dir target/lambda-x86_64` has been run (it takes long);
 #   6. GB-seconds and dollars per weekly run per quota tier (bench/costs.py), from 1 and 2.
 # Nothing here is part of the tests.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-cargo build --release --bin stockpicks --example bench_scoring --example bench_lanes --example bench_calls 2>&1 | tail -1
-bin=target/release/stockpicks
+# The CLI (binary `stockpicks`, with the simulator) is its own package; the examples are the
+# function library's. CARGO_TARGET_DIR is honoured (default: target/ at the top level).
+target=${CARGO_TARGET_DIR:-target}
+cargo build --release -p stockpicks-cli --bin stockpicks -p stockpicks --example bench_scoring --example bench_lanes --example bench_calls 2>&1 | tail -1
+bin=$target/release/stockpicks
 out=$(mktemp -d)
 sim_pid=""
 cleanup() { [ -n "$sim_pid" ] && kill "$sim_pid" 2>/dev/null || true; rm -rf "$out"; }
@@ -66,12 +69,12 @@ for rate in 600 1200 6000; do
   client_run "one process @ ${rate}/min, cache on (cold)" "$rate" --cache "$out/cache-$rate" --no-history | tee -a "$ratios"
 done
 for rate in 600 1200 6000; do
-  target/release/examples/bench_lanes "$rate" 503 | tee -a "$ratios"
-  target/release/examples/bench_lanes "$rate" 503 cache | tee -a "$ratios"
+  "$target"/release/examples/bench_lanes "$rate" 503 | tee -a "$ratios"
+  "$target"/release/examples/bench_lanes "$rate" 503 cache | tee -a "$ratios"
 done
 echo
 echo "== 2. calls per weekly run (goal with bulk quotes: warm <= 10% of cold quiet, <= 40% season)"
-target/release/examples/bench_calls | tee "$out/calls"
+"$target"/release/examples/bench_calls | tee "$out/calls"
 echo
 echo "== 3. peak RSS and CPU per symbol (client process; goal < 40 MB at 503, < 100 MB at 10,000)"
 python3 - "$out/u10k.csv" <<'EOF'
@@ -89,17 +92,17 @@ client_run "10,000 symbols @ 60000/min" 60000 --no-cache --no-history --universe
 client_run "10,000 symbols, cache + history (cold)" 60000 --cache "$out/c10k" --history "$out/h10k" --universe "$out/u10k.csv"
 echo
 echo "== 4. scoring throughput"
-target/release/examples/bench_scoring 10000
-target/release/examples/bench_scoring 100000
+"$target"/release/examples/bench_scoring 10000
+"$target"/release/examples/bench_scoring 100000
 echo
 echo "== 5. the Lambda binary"
-lambda_bin=target/x86_64-unknown-linux-gnu/release/stock-analysis-function
+lambda_bin=$target/x86_64-unknown-linux-gnu/release/stock-analysis-function
 zip=target/lambda-x86_64/stock-analysis-function/bootstrap.zip
 if [ -x "$lambda_bin" ] && [ -f "$zip" ]; then
   python3 bench/cold_start.py "$lambda_bin" 30
   echo "zip: $(stat -c %s "$zip") bytes ($(python3 -c "print(round($(stat -c %s "$zip")/1048576, 2))") MiB), binary $(stat -c %s "$lambda_bin") bytes (goal: zip < 8 MB)"
 else
-  echo "skipped: build it first with cargo lambda build --release --features aws --bin stock-analysis-function --output-format zip --lambda-dir target/lambda-x86_64"
+  echo "skipped: build it first with cargo lambda build -p stockpicks --release --features aws --bin stock-analysis-function --output-format zip --lambda-dir target/lambda-x86_64"
 fi
 echo
 echo "== 6. GB-seconds and dollars per weekly run"

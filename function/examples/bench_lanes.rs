@@ -115,18 +115,42 @@ async fn main() {
     let after = running.sim.stats();
     let calls = after.requests - before.requests;
     let done: Value = store.get("runs/bench/done.json").await.ok().and_then(|b| serde_json::from_slice(&b).ok()).unwrap_or(Value::Null);
-    let ranked = match store.list("reports/").await {
+    let results: Option<Value> = match store.list("reports/").await {
         Ok(keys) => match keys.iter().find(|k| k.ends_with("/bench/results.json")) {
-            Some(k) => {
-                serde_json::from_slice::<Value>(&store.get(k).await.unwrap_or_default()).ok().map(|r| r["coverage"]["ranked"].clone())
-            }
+            Some(k) => serde_json::from_slice::<Value>(&store.get(k).await.unwrap_or_default()).ok(),
             None => None,
         },
         Err(_) => None,
     };
+    let ranked = results.as_ref().map(|r| r["coverage"]["ranked"].clone());
+    // Every symbol once: ranking entries against distinct symbols, and why the rest are unranked.
+    let once = results.as_ref().map(|r| {
+        let ranking = r["ranking"].as_array().cloned().unwrap_or_default();
+        let unranked = r["unranked"].as_array().cloned().unwrap_or_default();
+        let mut symbols: Vec<String> =
+            ranking.iter().chain(unranked.iter()).filter_map(|e| e["symbol"].as_str().map(str::to_string)).collect();
+        let listed = symbols.len();
+        symbols.sort();
+        symbols.dedup();
+        let mut reasons: std::collections::BTreeMap<String, usize> = std::collections::BTreeMap::new();
+        for u in &unranked {
+            let reason = u["reason"].as_str().or_else(|| u["why"].as_str()).unwrap_or("?");
+            let head: String = reason.chars().take(60).collect();
+            *reasons.entry(head).or_default() += 1;
+        }
+        format!(
+            "; ranking {} entries, unranked {}, distinct symbols {} of {} listed (duplicates {}); unranked reasons {:?}",
+            ranking.len(),
+            unranked.len(),
+            symbols.len(),
+            listed,
+            listed - symbols.len(),
+            reasons
+        )
+    });
     let bound = calls as f64 * 60.0 / rate;
     println!(
-        "lanes{}: {rate}/min, {n} symbols, mode {}, {} lanes, {} continuations, time budget {} s: wall {wall:.2} s, {calls} calls ({} throttled), bound {bound:.2} s, ratio {:.3}, ranked {}{}",
+        "lanes{}: {rate}/min, {n} symbols, mode {}, {} lanes, {} continuations, time budget {} s: wall {wall:.2} s, {calls} calls ({} throttled), bound {bound:.2} s, ratio {:.3}, ranked {}{}{}",
         if cache { " (cache on, cold)" } else { "" },
         out["mode"].as_str().unwrap_or("?"),
         out["lanes"].as_u64().unwrap_or(1),
@@ -135,7 +159,8 @@ async fn main() {
         after.throttled - before.throttled,
         wall / bound,
         ranked.unwrap_or(Value::Null),
-        if done.is_null() { " (NOT aggregated)" } else { "" }
+        if done.is_null() { " (NOT aggregated)" } else { "" },
+        once.unwrap_or_default()
     );
     let _ = std::fs::remove_dir_all(&dir);
 }

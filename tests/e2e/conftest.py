@@ -124,8 +124,11 @@ class Stack:
 
 
 @contextlib.contextmanager
-def running_stack(work: Path, rate_per_min="30000", max_lanes="4"):
-    """Starts every component; yields a Stack; stops them all on exit."""
+def running_stack(work: Path, rate_per_min="30000", max_lanes="4", release=False):
+    """Starts every component; yields a Stack; stops them all on exit. `release` runs the
+    release builds (the benchmarks: bench/lambda_figures.py); the tests run the debug ones.
+    Binaries come from CARGO_TARGET_DIR when set, else target/."""
+    target = Path(os.environ.get("CARGO_TARGET_DIR", ROOT / "target")) / ("release" if release else "debug")
     moto, sim, proxy, watch, recorder = free_port(), free_port(), free_port(), free_port(), free_port()
     aws_env = dict(os.environ, AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing", AWS_DEFAULT_REGION="us-east-1",
                    AWS_REGION="us-east-1", AWS_MAX_ATTEMPTS="1", AWS_PAGER="", AWS_EC2_METADATA_DISABLED="true")
@@ -143,7 +146,7 @@ def running_stack(work: Path, rate_per_min="30000", max_lanes="4"):
     try:
         start("moto", [str(BIN / "moto_server"), "-H", "127.0.0.1", "-p", str(moto)], moto)
         start("recorder", [sys.executable, str(Path(__file__).with_name("aws_recorder.py")), str(recorder), str(moto), str(s.recording)], recorder)
-        start("sim", [str(ROOT / "target/debug/stockpicks"), "sim", "--port", str(sim), "--rate-per-min", "60000",
+        start("sim", [str(target / "stockpicks"), "sim", "--port", str(sim), "--rate-per-min", "60000",
                       "--date", SIM_DATE], sim)
         s.aws("s3api", "create-bucket", "--bucket", BUCKET)
         s.aws("sesv2", "create-email-identity", "--email-identity", "example.com")
@@ -175,7 +178,8 @@ def running_stack(work: Path, rate_per_min="30000", max_lanes="4"):
             "RUST_LOG": "info",
         }.items()) + "\n")
         start("watch", [str(BIN / "cargo-lambda"), "lambda", "watch", "-A", "127.0.0.1", "-P", str(watch), "--concurrency", "16",
-                        "--ignore-changes", "--timeout", "900", "--features", "aws", "--bin", FUNCTION, "--env-file", str(env_file)],
+                        "--ignore-changes", "--timeout", "900", "--features", "aws", "--bin", FUNCTION, "--env-file", str(env_file)]
+              + (["--release"] if release else []),
               watch, env=dict(aws_env, PATH=f"{BIN}:{os.environ.get('PATH', '')}"), cwd=ROOT / "function")
         start("proxy", [sys.executable, str(Path(__file__).with_name("invoke_proxy.py")), str(proxy), str(watch), str(s.recording)], proxy)
         yield s

@@ -93,9 +93,7 @@ impl<A: Adapters> Coordinator<A> {
             partial: report.partial.clone(),
         };
         self.store.put(&keys::done(run_id), serde_json::to_vec(&done).expect("json")).await?;
-        for key in &g.keys {
-            self.store.delete(key).await?;
-        }
+        self.delete_all(&g.keys).await?;
         tracing::info!(run_id = %run_id, chunks = g.keys.len(), ms = started.elapsed().as_millis() as u64, "{}", marker::CHUNKS_CLEANED_UP);
         Ok(Response::Complete(Completion {
             run_id: run_id.clone(),
@@ -109,6 +107,30 @@ impl<A: Adapters> Coordinator<A> {
             mode: None,
             chunks_written: None,
         }))
+    }
+
+    /// Removes the chunks, [`PARALLEL_READS`] requests in flight at once.
+    async fn delete_all(&self, keys: &[String]) -> Result<(), CoordError> {
+        let mut tasks = tokio::task::JoinSet::new();
+        let mut first_error = None;
+        for key in keys {
+            if tasks.len() >= PARALLEL_READS {
+                if let Some(Err(e)) = tasks.join_next().await.map(|j| j.expect("a delete does not panic")) {
+                    first_error.get_or_insert(e);
+                }
+            }
+            let (store, key) = (self.store.clone(), key.clone());
+            tasks.spawn(async move { store.delete(&key).await });
+        }
+        while let Some(joined) = tasks.join_next().await {
+            if let Err(e) = joined.expect("a delete does not panic") {
+                first_error.get_or_insert(e);
+            }
+        }
+        match first_error {
+            Some(e) => Err(e.into()),
+            None => Ok(()),
+        }
     }
 
     /// Reads every chunk of the run, [`PARALLEL_READS`] at a time; an absent chunk's
