@@ -111,7 +111,8 @@ pub struct Publication {
     /// Where the artifacts were stored ("" for a dry run).
     pub prefix: String,
     pub delivery: Delivery,
-    /// Size of the first reader's message and of the HTML report.
+    /// Size of the first message built (a dry run builds it for the first reader without
+    /// sending it) and of the HTML report.
     pub email_bytes: usize,
     pub html_bytes: usize,
 }
@@ -130,10 +131,11 @@ impl<S: ObjectStore, H: ObjectStore, Ml: Mailer> Publisher<'_, S, H, Ml> {
     pub async fn publish(&self, mut report: RunReport, prefix: &str, now: i64, step: Step) -> Result<Publication, StoreError> {
         self.insight.enrich(&mut report, now).await;
         let mut art = render_all(&report, self.mail);
-        let first = self.mail.recipients.first().map(String::as_str).unwrap_or("reader@example.invalid");
-        let email_bytes = message_for(&report, &art, self.mail, first, 0, now).len();
         let html_bytes = art.html.len();
         if step == Step::DryRun {
+            // The message a first reader would get, built to be measured, not sent.
+            let first = self.mail.recipients.first().map(String::as_str).unwrap_or("reader@example.invalid");
+            let email_bytes = message_for(&report, &art, self.mail, first, 0, now).len();
             return Ok(Publication { report, prefix: String::new(), delivery: Delivery::default(), email_bytes, html_bytes });
         }
         // History first: a run whose record cannot be written publishes nothing, and a
@@ -147,14 +149,16 @@ impl<S: ObjectStore, H: ObjectStore, Ml: Mailer> Publisher<'_, S, H, Ml> {
             let latest = serde_json::json!({"run_id": report.run_id, "prefix": prefix, "generated_at": report.generated_at, "partial": report.partial});
             self.store.put(keys::LATEST, serde_json::to_vec_pretty(&latest).expect("json")).await?;
         }
-        let delivery = self.send_all(&report, &art, now).await?;
+        let (delivery, email_bytes) = self.send_all(&report, &art, now).await?;
         tracing::info!(run_id = %report.run_id, ranked = report.coverage.ranked, universe = report.universe_size, emails = delivery.sent.len(), emails_failed = delivery.failed.len(), "{}", crate::contract::marker::ANALYSIS_COMPLETE);
         Ok(Publication { report, prefix: prefix.to_string(), delivery, email_bytes, html_bytes })
     }
 
     /// One message per reader; with a ledger, each claimed first and marked after.
-    async fn send_all(&self, report: &RunReport, art: &Artifacts, now: i64) -> Result<Delivery, StoreError> {
+    /// Also returns the size of the first message built (0 when none was).
+    async fn send_all(&self, report: &RunReport, art: &Artifacts, now: i64) -> Result<(Delivery, usize), StoreError> {
         let mut d = Delivery::default();
+        let mut first_bytes = 0;
         for (i, reader) in self.mail.recipients.iter().enumerate() {
             if let Some(l) = &self.ledger {
                 match l.store.put_if_absent(&keys::email_lock(l.run_id, i), now.to_string().into_bytes()).await {
@@ -167,6 +171,9 @@ impl<S: ObjectStore, H: ObjectStore, Ml: Mailer> Publisher<'_, S, H, Ml> {
                 }
             }
             let mime = message_for(report, art, self.mail, reader, i, now);
+            if first_bytes == 0 {
+                first_bytes = mime.len();
+            }
             match self.mailer.send(reader, &mime).await {
                 Ok(id) => {
                     if let Some(l) = &self.ledger {
@@ -186,7 +193,7 @@ impl<S: ObjectStore, H: ObjectStore, Ml: Mailer> Publisher<'_, S, H, Ml> {
                 }
             }
         }
-        Ok(d)
+        Ok((d, first_bytes))
     }
 }
 
