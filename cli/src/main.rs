@@ -1,5 +1,5 @@
 //! `stockpicks`: the command-line tool. This file parses the command line and dispatches;
-//! each command is its own module (`run`, `simulator`, `universe`, `explain`, `payload`), the
+//! each command is its own module (`run`, `subscribers`, `simulator`, `universe`, `explain`, `payload`), the
 //! CLI's state on disk is `local_state`, and everything else is the library's (`app` wiring,
 //! `pipeline::run::run_once`, `render`).
 
@@ -10,6 +10,7 @@ mod payload;
 mod progress;
 mod run;
 mod simulator;
+mod subscribers;
 mod universe;
 
 use anyhow::Result;
@@ -21,6 +22,7 @@ use simulator::{serve_sim, SimArgs};
 use std::io::IsTerminal;
 use std::path::PathBuf;
 use stockpicks::domain::universe::Universe;
+use subscribers::{subscribers, SubscribersCommand};
 use universe::{refresh, UniverseCommand};
 
 /// mimalloc: ranking is allocation-heavy, and glibc malloc made it ~1.6x slower.
@@ -41,6 +43,12 @@ struct Cli {
 enum Command {
     /// Fetch, score and rank the universe; write results.json, top25.csv, report.html and email.eml.
     Run(RunArgs),
+    /// The reader list: add, remove and list readers (the SES contact list when
+    /// SES_CONTACT_LIST is set, else a reader file, default out/subscribers.csv).
+    Subscribers {
+        #[command(subcommand)]
+        command: SubscribersCommand,
+    },
     /// Serve the Alpha Vantage simulator on 127.0.0.1.
     Sim(SimArgs),
     /// Work with the universe list.
@@ -105,6 +113,7 @@ fn use_colour(terminal: bool, no_color: Option<std::ffi::OsString>) -> bool {
 async fn dispatch(cmd: Command) -> Result<std::process::ExitCode> {
     match cmd {
         Command::Run(args) => run(args).await,
+        Command::Subscribers { command } => subscribers(command).await,
         Command::Sim(args) => serve_sim(args).await.map(|_| std::process::ExitCode::SUCCESS),
         Command::Universe { command: UniverseCommand::Refresh { from, out } } => {
             refresh(&from, &out).await.map(|_| std::process::ExitCode::SUCCESS)

@@ -2,6 +2,7 @@
 //! key, else the built-in simulator), the universe, the output directory and the locks are
 //! chosen here; the run itself is the library's `run_once`.
 
+use crate::subscribers::DEFAULT_SUBSCRIBERS;
 use crate::{files::*, local_state::*, progress::*};
 use anyhow::{bail, Context, Result};
 use clap::ValueEnum;
@@ -11,18 +12,24 @@ use std::sync::Arc;
 use stockpicks::adapters::file_mailer::FileMailer;
 use stockpicks::adapters::local_store::DirStore;
 use stockpicks::adapters::openai;
+use stockpicks::adapters::readers::{FixedReaders, SubscriberFile};
+use stockpicks::app::{reader_source, ReaderSource};
 use stockpicks::config::{Config, REAL_HOST};
 use stockpicks::domain::model::Model;
+use stockpicks::domain::reader::to_mail;
 use stockpicks::domain::symbol::parse_list;
 use stockpicks::domain::time;
 use stockpicks::domain::universe::Universe;
 use stockpicks::pipeline::cache::OverviewCache;
 use stockpicks::pipeline::insight::{History, Insight};
-use stockpicks::pipeline::publish::MailSettings;
 use stockpicks::pipeline::publish::Publication;
 use stockpicks::pipeline::run::{run_once, RunPorts, RunRequest};
+use stockpicks::ports::Readers;
 use stockpicks::ports::{Clock, FixedClock, Progress, SystemClock};
 use stockpicks::secret::Secret;
+
+/// The reader of a local run with no reader named: `email.eml` shows the message it gets.
+const PLACEHOLDER_READER: &str = "reader@example.invalid";
 use stockpicks_sim::{self as sim, SimConfig};
 
 /// Quota of the in-process simulator when no key is set: fast enough that the whole
@@ -64,6 +71,11 @@ pub(crate) struct RunArgs {
     /// What to print on standard output.
     #[arg(long, value_enum, default_value_t = Format::Table)]
     format: Format,
+    /// The reader file (`email,status` lines; see `stockpicks subscribers`): one message is
+    /// written per subscribed reader. Default: out/subscribers.csv when it exists.
+    /// EMAIL_RECIPIENT, when set, takes precedence.
+    #[arg(long)]
+    subscribers: Option<PathBuf>,
     /// Where run records are kept for week-over-week changes and the track record.
     #[arg(long, default_value = "out/history")]
     history: PathBuf,
@@ -85,6 +97,9 @@ pub(crate) struct RunArgs {
 
 pub(crate) async fn run(args: RunArgs) -> Result<std::process::ExitCode> {
     let cfg = Config::from_env()?;
+    // The readers are read now, before an hour of fetching: a bad reader file stops the
+    // run here, with its line named, not after the report is built.
+    let readers = local_readers(&cfg, args.subscribers.clone()).await?;
     let model = match &args.model {
         Some(p) => Model::from_toml(&read_bounded(p, MAX_MODEL_FILE, "model file ")?).with_context(|| format!("in {}", p.display()))?,
         None => Model::default_model(),
@@ -168,7 +183,6 @@ pub(crate) async fn run(args: RunArgs) -> Result<std::process::ExitCode> {
     let staging = Staging::new(&out)?;
     let store = DirStore::new(&staging.dir);
     let mailer = FileMailer::new(&staging.dir);
-    let recipients = if cfg.mail.recipients.is_empty() { vec!["reader@example.invalid".to_string()] } else { cfg.mail.recipients.clone() };
 
     let n = universe.len();
     eprintln!(
@@ -186,7 +200,7 @@ pub(crate) async fn run(args: RunArgs) -> Result<std::process::ExitCode> {
         price_source: cfg.alpha_vantage.price_source,
         min_run_coverage: cfg.run.min_run_coverage,
         prefix: String::new(),
-        mail: MailSettings { recipients, ..cfg.mail.clone() },
+        mail: cfg.mail.clone(),
         warnings,
     };
     let openai_key = cfg.openai.api_key.clone().ok_or_else(|| "no OPENAI_API_KEY set".into());
@@ -211,6 +225,7 @@ pub(crate) async fn run(args: RunArgs) -> Result<std::process::ExitCode> {
         insight: &insight,
         cache: cache.as_ref(),
         mailer: &mailer,
+        readers: readers.as_ref(),
         clock: &clock,
         progress,
     };
@@ -251,6 +266,40 @@ pub(crate) async fn run(args: RunArgs) -> Result<std::process::ExitCode> {
         eprintln!("Exit code {code}: {why}");
     }
     Ok(std::process::ExitCode::from(code))
+}
+
+/// The readers of a local run: EMAIL_RECIPIENT, else the reader file (`--subscribers`, or
+/// out/subscribers.csv when it exists), else one placeholder reader, so that `email.eml`
+/// shows the message. The SES contact list is the Lambda's: a local run writes files.
+async fn local_readers(cfg: &Config, file: Option<PathBuf>) -> Result<Box<dyn Readers>> {
+    if let Some(f) = &file {
+        if !f.exists() {
+            bail!(
+                "--subscribers {}: no such file (`stockpicks subscribers add ADDRESS --subscribers {}` creates it)",
+                f.display(),
+                f.display()
+            );
+        }
+    }
+    let file = file.or_else(|| Some(PathBuf::from(DEFAULT_SUBSCRIBERS)).filter(|p| p.exists()));
+    let readers: Box<dyn Readers> = match reader_source(&cfg.mail, file) {
+        ReaderSource::Named(named) if !named.is_empty() => Box::new(FixedReaders(named)),
+        ReaderSource::File(path) => Box::new(SubscriberFile::new(path)),
+        ReaderSource::ContactList(list) => {
+            eprintln!(
+                "note: SES_CONTACT_LIST={} is the Lambda's reader list; this local run writes one message for a placeholder reader \
+                 (set EMAIL_RECIPIENT or use {DEFAULT_SUBSCRIBERS} to preview the readers' messages)",
+                list.name
+            );
+            Box::new(FixedReaders(vec![PLACEHOLDER_READER.into()]))
+        }
+        ReaderSource::Named(_) => Box::new(FixedReaders(vec![PLACEHOLDER_READER.into()])),
+    };
+    let subscribed = to_mail(readers.list().await?).len();
+    if subscribed == 0 {
+        eprintln!("note: no subscribed reader in {}: the report is written, no message", readers.describe());
+    }
+    Ok(readers)
 }
 
 /// The exit code of a finished run, and what to say about it: nothing ranked beats a failed

@@ -11,6 +11,7 @@ use std::sync::Arc;
 use stockpicks::adapters::alphavantage::{AlphaVantage, ClientConfig};
 use stockpicks::adapters::file_mailer::FileMailer;
 use stockpicks::adapters::local_store::DirStore;
+use stockpicks::adapters::readers::FixedReaders;
 use stockpicks::config::PriceSource;
 use stockpicks::domain::model::Model;
 use stockpicks::domain::time;
@@ -58,7 +59,12 @@ async fn run(day: i64, premium: bool, share: f64, week_ending: i64, cache_dir: &
         price_source: PriceSource::Overview,
         min_run_coverage: 0.9,
         prefix: String::new(),
-        mail: MailSettings { sender: "bench@example.com".into(), recipients: vec!["r@example.com".into()], unsubscribe: None },
+        mail: MailSettings {
+            sender: "bench@example.com".into(),
+            recipients: vec!["r@example.com".into()],
+            unsubscribe: None,
+            contact_list: None,
+        },
         warnings: vec![],
     };
     let outcome = run_once(
@@ -68,6 +74,7 @@ async fn run(day: i64, premium: bool, share: f64, week_ending: i64, cache_dir: &
             insight: &Insight::<DirStore>::none(),
             cache: Some(&cache),
             mailer: &FileMailer::new(&out),
+            readers: &FixedReaders(req.mail.recipients.clone()),
             clock: &FixedClock(day * 86_400 + 13 * 3600),
             progress: Arc::new(NoProgress),
         },

@@ -22,6 +22,7 @@ use stockpicks::adapters::alphavantage::AlphaVantage;
 use stockpicks::adapters::file_mailer::FileMailer;
 use stockpicks::adapters::inprocess::InProcessInvoker;
 use stockpicks::adapters::local_store::DirStore;
+use stockpicks::adapters::readers::FixedReaders;
 use stockpicks::app;
 use stockpicks::config::Config;
 use stockpicks::domain::model::DEFAULT_MODEL_TOML;
@@ -85,6 +86,7 @@ async fn main() {
         store: store.clone(),
         invoker: invoker.clone(),
         mailer: Arc::new(FileMailer::new(&dir)),
+        readers: Arc::new(FixedReaders(cfg.mail.recipients.clone())),
         clock: Arc::new(SystemClock),
         metrics: Arc::new(NoMetrics),
         insight: Insight::none(),

@@ -118,7 +118,52 @@ pub trait Mailer: Send + Sync + 'static {
     fn check(&self) -> impl Future<Output = Result<(), MailError>> + Send {
         async { Ok(()) }
     }
+    /// True when the mail service adds the unsubscribe headers and link itself (SES with a
+    /// contact list): the message then carries none of its own.
+    fn manages_unsubscribe(&self) -> bool {
+        false
+    }
 }
+
+/// Why the reader list could not be read or changed. The address, where there is one, is
+/// the operator's own input (the CLI); the Lambda's errors never name a reader.
+#[derive(Debug, thiserror::Error)]
+pub enum ReadersError {
+    #[error(transparent)]
+    BadAddress(#[from] crate::domain::reader::BadAddress),
+    /// This list cannot be changed here (the EMAIL_RECIPIENT override).
+    #[error("{0}")]
+    ReadOnly(String),
+    /// `remove` of an address that is not on the list.
+    #[error("{0} is not on the reader list")]
+    NotListed(String),
+    /// The file or service holding the list failed or answered something unreadable.
+    #[error("{what}: {message}")]
+    Backend {
+        what: String,
+        message: String,
+        /// Worth another try (throttling, a timeout, no answer).
+        retryable: bool,
+    },
+}
+
+/// The list of readers: who is on it and whether they still want the report. The Lambda
+/// reads it once per published run; the CLI's `subscribers` command also changes it. The
+/// futures are boxed: one call per run or command, and no type parameter through the
+/// coordinator, the publisher and every test's adapters.
+pub trait Readers: Send + Sync + 'static {
+    /// Every reader on the list, subscribed or not (the publisher mails only the
+    /// subscribed).
+    fn list(&self) -> BoxFuture<'_, Result<Vec<crate::domain::reader::Subscriber>, ReadersError>>;
+    /// Adds `address`, subscribed (or subscribes it again).
+    fn add<'a>(&'a self, address: &'a str) -> BoxFuture<'a, Result<(), ReadersError>>;
+    /// Takes `address` off the list.
+    fn remove<'a>(&'a self, address: &'a str) -> BoxFuture<'a, Result<(), ReadersError>>;
+    /// Where the list lives, for messages ("SES contact list stockpicks-prod, topic ...").
+    fn describe(&self) -> String;
+}
+
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
 #[derive(Debug, thiserror::Error)]
 pub enum InvokeError {

@@ -11,6 +11,7 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering::SeqCst};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use stockpicks::adapters::alphavantage::{AlphaVantage, ClientConfig, MAX_JSON_REPLY};
+use stockpicks::adapters::readers::FixedReaders;
 use stockpicks::domain::outcome::FetchError;
 use stockpicks::ports::MarketData;
 use stockpicks::secret::Secret;
@@ -820,7 +821,12 @@ async fn a_report_that_cannot_be_stored_leaves_no_history_record() {
         price_source: stockpicks::config::PriceSource::Overview,
         min_run_coverage: 0.9,
         prefix: String::new(),
-        mail: MailSettings { sender: "p@example.com".into(), recipients: vec!["a@example.com".into()], unsubscribe: None },
+        mail: MailSettings {
+            sender: "p@example.com".into(),
+            recipients: vec!["a@example.com".into()],
+            unsubscribe: None,
+            contact_list: None,
+        },
         warnings: vec![],
     };
     let r = run_once(
@@ -830,6 +836,7 @@ async fn a_report_that_cannot_be_stored_leaves_no_history_record() {
             insight: &insight,
             cache: None,
             mailer: &FileMailer::new(&out),
+            readers: &FixedReaders(req.mail.recipients.clone()),
             clock: &FixedClock(TEST_NOW),
             progress: Arc::new(NoProgress),
         },

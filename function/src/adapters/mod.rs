@@ -9,6 +9,7 @@ pub mod inprocess;
 pub mod local_store;
 pub mod openai;
 pub mod ratelimit;
+pub mod readers;
 
 /// An HTTP client (Alpha Vantage, OpenAI) could not be built: no TLS roots, or a bad
 /// proxy setting in the environment. Nothing a retry fixes. The text leaves the cause to

@@ -2,8 +2,9 @@
 //! built once, and the coordinator every event goes to.
 
 use crate::adapters::aws::secrets::{self, SecretError};
-use crate::adapters::aws::{invoker::LambdaInvoker, s3::S3Store, ses::SesMailer};
+use crate::adapters::aws::{contacts::SesContactList, invoker::LambdaInvoker, s3::S3Store, ses::SesMailer};
 use crate::adapters::emf::EmfMetrics;
+use crate::adapters::readers::{FixedReaders, SubscriberFile};
 use crate::adapters::{alphavantage::AlphaVantage, openai, HttpClientError};
 use crate::config::{Config, ConfigError, LambdaConfig, REAL_HOST};
 use crate::domain::model::{ModelError, DEFAULT_MODEL_TOML};
@@ -11,7 +12,7 @@ use crate::domain::state::keys;
 use crate::domain::universe::Universe;
 use crate::pipeline::coordinator::{Adapters, Coordinator, Parts};
 use crate::pipeline::insight::{History, Insight};
-use crate::ports::SystemClock;
+use crate::ports::{Readers, SystemClock};
 use std::sync::Arc;
 
 /// The production adapters: Alpha Vantage, S3, Lambda, SES and the system clock.
@@ -71,12 +72,32 @@ pub async fn build() -> Result<Coordinator<Aws>, StartError> {
     };
     let commentator = openai::commentator(&cfg.openai, openai_key)?;
     let store = Arc::new(S3Store::new(s3, &lcfg.bucket));
-    tracing::info!(bucket = %lcfg.bucket, function = %lcfg.function_name, version = ?lcfg.function_version, rate = cfg.alpha_vantage.rate_per_min, "configured");
+    let ses = aws_sdk_sesv2::Client::new(&sdk);
+    let mailer = SesMailer::new(ses.clone(), &cfg.mail.sender, lcfg.ses_configuration_set.clone());
+    // Readers from the contact list are mailed as part of it (SES's unsubscribe); readers
+    // named by EMAIL_RECIPIENT need not be contacts, so their messages carry our own link.
+    let (readers, mailer): (Arc<dyn Readers>, SesMailer) = match super::reader_source(&cfg.mail, None) {
+        super::ReaderSource::ContactList(list) => (Arc::new(SesContactList::new(ses, list.clone())), mailer.with_list(list)),
+        super::ReaderSource::Named(named) => {
+            if named.is_empty() {
+                tracing::warn!(
+                    "no readers: set SES_CONTACT_LIST (the stack does) or EMAIL_RECIPIENT; reports are published and mailed to no one"
+                );
+            } else if cfg.mail.contact_list.is_some() {
+                tracing::warn!(readers = named.len(), "EMAIL_RECIPIENT overrides the contact list");
+            }
+            (Arc::new(FixedReaders(named)), mailer)
+        }
+        // Not chosen in the Lambda (it names no file), but a file is a list like another.
+        super::ReaderSource::File(path) => (Arc::new(SubscriberFile::new(path)), mailer),
+    };
+    tracing::info!(bucket = %lcfg.bucket, function = %lcfg.function_name, version = ?lcfg.function_version, rate = cfg.alpha_vantage.rate_per_min, readers = %readers.describe(), "configured");
     let parts = Parts {
         market,
         store: store.clone(),
         invoker: Arc::new(LambdaInvoker::new(aws_sdk_lambda::Client::new(&sdk), &lcfg.function_name, lcfg.function_version.clone())),
-        mailer: Arc::new(SesMailer::new(aws_sdk_sesv2::Client::new(&sdk), &cfg.mail.sender, lcfg.ses_configuration_set.clone())),
+        mailer: Arc::new(mailer),
+        readers,
         clock: Arc::new(SystemClock),
         metrics: Arc::new(EmfMetrics { namespace: lcfg.metrics_namespace.clone(), function: lcfg.function_name.clone() }),
         insight: Insight { history: Some(History { store, prefix: keys::HISTORY.to_string() }), commentator },

@@ -7,13 +7,39 @@
 
 #[cfg(feature = "aws")]
 pub mod lambda;
+#[cfg(feature = "aws")]
+pub mod operator;
 
 use crate::adapters::alphavantage::{AlphaVantage, ClientConfig};
 use crate::adapters::HttpClientError;
-use crate::config::{AlphaVantageConfig, Config};
+use crate::config::{AlphaVantageConfig, Config, ContactListConfig, MailConfig};
 use crate::pipeline::coordinator::{MarketFactory, Settings};
 use crate::secret::Secret;
+use std::path::PathBuf;
 use std::sync::Arc;
+
+/// Where the readers come from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ReaderSource {
+    /// `EMAIL_RECIPIENT`: named outright (local runs, tests, and an override of the list).
+    Named(Vec<String>),
+    /// `SES_CONTACT_LIST` / `SES_CONTACT_TOPIC`: the contacts subscribed to the topic.
+    ContactList(ContactListConfig),
+    /// A reader file (`out/subscribers.csv`, or the CLI's `--subscribers FILE`).
+    File(PathBuf),
+}
+
+/// The one rule for where the readers come from: `EMAIL_RECIPIENT` when set, else the
+/// reader file when one is given (the CLI's), else the SES contact list when configured,
+/// else nobody (`Named(vec![])`: the report is published and mailed to no one).
+pub fn reader_source(mail: &MailConfig, file: Option<PathBuf>) -> ReaderSource {
+    match (&mail.contact_list, file) {
+        _ if !mail.recipients.is_empty() => ReaderSource::Named(mail.recipients.clone()),
+        (_, Some(path)) => ReaderSource::File(path),
+        (Some(list), None) => ReaderSource::ContactList(list.clone()),
+        (None, None) => ReaderSource::Named(Vec::new()),
+    }
+}
 
 /// Typical Alpha Vantage latency the fan-out planner assumes when it decides how many
 /// lanes a quota needs (MAX_WORKERS requests in flight, each this long).
@@ -58,6 +84,22 @@ pub fn market_factory(av: &AlphaVantageConfig, base_url: &str, key: Secret) -> R
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn email_recipient_overrides_the_file_and_the_list() {
+        let list = ContactListConfig { name: "readers".into(), topic: "weekly-picks".into() };
+        let mail = |recipients: &[&str], contact_list: Option<ContactListConfig>| MailConfig {
+            sender: "p@x.io".into(),
+            recipients: recipients.iter().map(|r| r.to_string()).collect(),
+            unsubscribe: None,
+            contact_list,
+        };
+        let file = || Some(PathBuf::from("out/subscribers.csv"));
+        assert_eq!(reader_source(&mail(&["a@x.io"], Some(list.clone())), file()), ReaderSource::Named(vec!["a@x.io".into()]));
+        assert_eq!(reader_source(&mail(&[], Some(list.clone())), file()), ReaderSource::File("out/subscribers.csv".into()));
+        assert_eq!(reader_source(&mail(&[], Some(list.clone())), None), ReaderSource::ContactList(list));
+        assert_eq!(reader_source(&mail(&[], None), None), ReaderSource::Named(vec![]));
+    }
 
     #[test]
     fn settings_come_from_their_config_sections() {

@@ -15,7 +15,7 @@ pub use values::check_unsubscribe;
 
 use crate::secret::Secret;
 use std::time::Duration;
-use values::{check_address, check_http_url, number, whole, Lookup};
+use values::{check_address, check_http_url, check_ses_name, number, whole, Lookup};
 
 /// CloudWatch namespace of the EMF metrics when METRICS_NAMESPACE is unset (contracts/contract.json).
 pub const DEFAULT_METRICS_NAMESPACE: &str = crate::contract::NAMESPACE;
@@ -89,10 +89,26 @@ pub struct FanoutConfig {
 #[derive(Clone, Debug)]
 pub struct MailConfig {
     pub sender: String,
+    /// `EMAIL_RECIPIENT`: readers named outright. When set, they are the readers, and the
+    /// contact list and the reader file are not read (local runs, and an override).
     pub recipients: Vec<String>,
-    /// The `List-Unsubscribe` target (checked by [`check_unsubscribe`]).
+    /// The `List-Unsubscribe` target (checked by [`check_unsubscribe`]) of messages sent
+    /// without a contact list.
     pub unsubscribe: Option<String>,
+    /// `SES_CONTACT_LIST` and `SES_CONTACT_TOPIC`: the readers are the contacts subscribed
+    /// to the topic, and SES handles their unsubscribing.
+    pub contact_list: Option<ContactListConfig>,
 }
+
+/// An SES contact list and the topic whose subscribers get the report.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ContactListConfig {
+    pub name: String,
+    pub topic: String,
+}
+
+/// The topic when `SES_CONTACT_TOPIC` is not set (the stack's default too).
+pub const DEFAULT_CONTACT_TOPIC: &str = "weekly-picks";
 
 impl MailConfig {
     /// `mailto:` or `https:`; defaults to a mailto to the sender.
@@ -202,7 +218,24 @@ impl MailConfig {
             Some(u) => Some(check_unsubscribe(&u)?),
             None => None,
         };
-        Ok(MailConfig { sender, recipients, unsubscribe })
+        let contact_list = match get("SES_CONTACT_LIST") {
+            Some(name) => {
+                let topic = get("SES_CONTACT_TOPIC").unwrap_or_else(|| DEFAULT_CONTACT_TOPIC.to_string());
+                Some(ContactListConfig {
+                    name: check_ses_name("SES_CONTACT_LIST", name)?,
+                    topic: check_ses_name("SES_CONTACT_TOPIC", topic)?,
+                })
+            }
+            None if get("SES_CONTACT_TOPIC").is_some() => {
+                return Err(ConfigError {
+                    var: "SES_CONTACT_TOPIC",
+                    value: get("SES_CONTACT_TOPIC").unwrap_or_default(),
+                    why: "set SES_CONTACT_LIST too".into(),
+                })
+            }
+            None => None,
+        };
+        Ok(MailConfig { sender, recipients, unsubscribe, contact_list })
     }
 }
 

@@ -174,3 +174,19 @@ fn recipients_are_a_list() {
     let c = cfg(&[("EMAIL_RECIPIENT", "a@x.com, b@y.org,")]).unwrap();
     assert_eq!(c.mail.recipients, ["a@x.com", "b@y.org"]);
 }
+
+#[test]
+fn a_contact_list_is_named_with_its_topic() {
+    assert!(cfg(&[]).unwrap().mail.contact_list.is_none());
+    let c = cfg(&[("SES_CONTACT_LIST", "stockpicks-prod")]).unwrap();
+    assert_eq!(c.mail.contact_list, Some(ContactListConfig { name: "stockpicks-prod".into(), topic: DEFAULT_CONTACT_TOPIC.into() }));
+    let c = cfg(&[("SES_CONTACT_LIST", "readers"), ("SES_CONTACT_TOPIC", "monday")]).unwrap();
+    assert_eq!(c.mail.contact_list.unwrap().topic, "monday");
+    for (var, pairs) in [
+        ("SES_CONTACT_LIST", vec![("SES_CONTACT_LIST", "a/b")]),
+        ("SES_CONTACT_TOPIC", vec![("SES_CONTACT_LIST", "readers"), ("SES_CONTACT_TOPIC", "two words")]),
+        ("SES_CONTACT_TOPIC", vec![("SES_CONTACT_TOPIC", "monday")]),
+    ] {
+        assert_eq!(cfg(&pairs).unwrap_err().var, var, "{pairs:?}");
+    }
+}

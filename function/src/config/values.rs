@@ -69,16 +69,22 @@ pub fn check_unsubscribe(raw: &str) -> Result<String, ConfigError> {
     }
 }
 
-/// A bare address (`a@b.c`): no display name, no header-breaking characters.
+/// A bare address (`a@b.c`): the rule of [`crate::domain::reader::check_address`].
 pub(super) fn check_address(var: &'static str, addr: &str) -> Result<(), ConfigError> {
-    let ok = addr.len() <= 254
-        && addr.matches('@').count() == 1
-        && !addr.starts_with('@')
-        && !addr.ends_with('@')
-        && addr.chars().all(|c| c.is_ascii_graphic() && !"<>()[],;:\"\\".contains(c));
+    crate::domain::reader::check_address(addr).map_err(|_| ConfigError {
+        var,
+        value: addr.to_string(),
+        why: "not a plain e-mail address".into(),
+    })
+}
+
+/// An SES contact list or topic name: 1 to 64 letters, digits, `-` or `_` (a name goes
+/// into ARNs and URL paths, so nothing else is let through).
+pub(super) fn check_ses_name(var: &'static str, name: String) -> Result<String, ConfigError> {
+    let ok = (1..=64).contains(&name.len()) && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
     if ok {
-        Ok(())
+        Ok(name)
     } else {
-        Err(ConfigError { var, value: addr.to_string(), why: "not a plain e-mail address".into() })
+        Err(ConfigError { var, value: name, why: "1 to 64 letters, digits, '-' or '_'".into() })
     }
 }

@@ -11,6 +11,7 @@ pub mod model;
 pub mod named;
 pub mod outcome;
 pub mod plan;
+pub mod reader;
 pub mod report;
 pub mod scoring;
 pub mod sectors;

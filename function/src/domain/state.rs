@@ -104,6 +104,7 @@ pub struct Done {
 /// (crate::contract::prefix), which the IAM policy and the lifecycle rules are written for.
 pub mod keys {
     use crate::contract::prefix::{CACHE as CACHE_PREFIX, HISTORY as HISTORY_PREFIX, REPORTS, RUNS};
+    use crate::domain::reader::ReaderId;
 
     pub fn manifest(run_id: &str) -> String {
         format!("{RUNS}{run_id}/manifest.json")
@@ -124,14 +125,15 @@ pub mod keys {
     pub fn done(run_id: &str) -> String {
         format!("{RUNS}{run_id}/done.json")
     }
-    pub fn email_lock(run_id: &str, reader: usize) -> String {
+    /// A reader's claim, by the reader's id in this run (never the address).
+    pub fn email_lock(run_id: &str, reader: &ReaderId) -> String {
         format!("{RUNS}{run_id}/email/{reader}.lock")
     }
-    pub fn email_sent(run_id: &str, reader: usize) -> String {
+    pub fn email_sent(run_id: &str, reader: &ReaderId) -> String {
         format!("{RUNS}{run_id}/email/{reader}.sent")
     }
     /// SES refused this reader's message; the body is the reason.
-    pub fn email_failed(run_id: &str, reader: usize) -> String {
+    pub fn email_failed(run_id: &str, reader: &ReaderId) -> String {
         format!("{RUNS}{run_id}/email/{reader}.failed")
     }
     pub fn report_prefix(date: &str, run_id: &str) -> String {
@@ -152,9 +154,16 @@ pub mod keys {
 
         #[test]
         fn every_key_starts_with_a_contract_prefix() {
-            for key in
-                [manifest("r"), chunk("r", 3), aggregate_lock("r"), done("r"), email_lock("r", 0), email_sent("r", 0), email_failed("r", 0)]
-            {
+            let reader = ReaderId::new("r", "a@example.com");
+            for key in [
+                manifest("r"),
+                chunk("r", 3),
+                aggregate_lock("r"),
+                done("r"),
+                email_lock("r", &reader),
+                email_sent("r", &reader),
+                email_failed("r", &reader),
+            ] {
                 assert!(key.starts_with(RUNS), "{key}");
             }
             assert!(report_prefix("2026-11-28", "r").starts_with(REPORTS));

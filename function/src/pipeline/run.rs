@@ -5,13 +5,13 @@
 use super::cache::{fetch_cached, OverviewCache};
 use super::fetch::fetch_all;
 use super::insight::Insight;
-use super::publish::{MailSettings, Publication, Publisher, Step};
+use super::publish::{MailSettings, Publication, PublishError, Publisher, Step};
 use crate::domain::model::Model;
 use crate::domain::outcome::ApiStats;
 use crate::domain::plan::PriceSource;
 use crate::domain::report::{self, ReportInputs};
 use crate::domain::universe::Universe;
-use crate::ports::{Clock, Mailer, MarketData, ObjectStore, Progress, StoreError};
+use crate::ports::{Clock, Mailer, MarketData, ObjectStore, Progress, Readers};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -38,13 +38,15 @@ pub struct RunPorts<'a, M, S, H, Ml, C> {
     pub insight: &'a Insight<H>,
     pub cache: Option<&'a OverviewCache<H>>,
     pub mailer: &'a Ml,
+    /// Who is mailed (read when the report is published).
+    pub readers: &'a dyn Readers,
     pub clock: &'a C,
     pub progress: Arc<dyn Progress>,
 }
 
 /// Fetches the universe, ranks it once and publishes it through the same publish use case
 /// as the Lambda's aggregation ([`Publisher`]).
-pub async fn run_once<M, S, H, Ml, C>(p: RunPorts<'_, M, S, H, Ml, C>, req: RunRequest) -> Result<Publication, StoreError>
+pub async fn run_once<M, S, H, Ml, C>(p: RunPorts<'_, M, S, H, Ml, C>, req: RunRequest) -> Result<Publication, PublishError>
 where
     M: MarketData,
     S: ObjectStore,
@@ -95,6 +97,14 @@ where
     // The raw fetch is no longer needed: for 10,000 stocks it is a third of the peak memory.
     drop(fetched);
     report.cache = cache_report;
-    let publisher = Publisher { store: p.store, insight: p.insight, mailer: p.mailer, mail: &req.mail, ledger: None, write_latest: false };
+    let publisher = Publisher {
+        store: p.store,
+        insight: p.insight,
+        mailer: p.mailer,
+        mail: &req.mail,
+        readers: p.readers,
+        ledger: None,
+        write_latest: false,
+    };
     publisher.publish(report, &req.prefix, now, Step::Publish).await
 }

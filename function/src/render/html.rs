@@ -171,7 +171,7 @@ fn track_section(h: &mut String, r: &RunReport) {
     }
 }
 
-pub fn render(r: &RunReport, unsubscribe: &str) -> String {
+pub fn render(r: &RunReport, unsubscribe: super::Unsubscribe<'_>) -> String {
     let mut h = String::with_capacity(64 * 1024);
     let _ = write!(
         h,
@@ -257,7 +257,7 @@ pub fn render(r: &RunReport, unsubscribe: &str) -> String {
         h,
         "<p style=\"font-size:12px;color:#555\">Run {} &middot; {} API calls, {} throttled, {} retries, {:.1} s.</p>\
          <p id=\"disclaimer\" style=\"font-size:12px;color:#555\">{}</p>\
-         <p style=\"font-size:12px\"><a href=\"{}\" style=\"color:#3c78d8\">Unsubscribe</a></p>\
+         <p style=\"font-size:12px\">{}</p>\
          </td></tr></table></body></html>",
         Esc(&r.run_id),
         r.stats.api_calls,
@@ -265,7 +265,10 @@ pub fn render(r: &RunReport, unsubscribe: &str) -> String {
         r.stats.retries,
         r.stats.elapsed_ms as f64 / 1000.0,
         Esc(NOT_ADVICE),
-        Esc(unsubscribe)
+        match unsubscribe {
+            super::Unsubscribe::Link(url) => format!("<a href=\"{}\" style=\"color:#3c78d8\">Unsubscribe</a>", Esc(url)),
+            super::Unsubscribe::ByMailService => Esc(super::UNSUBSCRIBE_BY_SERVICE).to_string(),
+        }
     );
     h
 }

@@ -16,8 +16,9 @@ pub struct Message<'a> {
     /// The left part of the Message-ID, unique per message (`{run}.{reader}.stockpicks`);
     /// the right part is the domain of `from`. Also seeds the boundaries.
     pub message_id: &'a str,
-    /// A `mailto:` or `https:` URL.
-    pub unsubscribe: &'a str,
+    /// A `mailto:` or `https:` URL for `List-Unsubscribe`; `None` when the mail service
+    /// adds the unsubscribe headers itself (SES with a contact list), so there is one set.
+    pub unsubscribe: Option<&'a str>,
     pub text: &'a str,
     pub html: &'a str,
     pub attachment: Option<(&'a str, &'a str)>,
@@ -154,14 +155,13 @@ pub fn build(m: &Message<'_>) -> Vec<u8> {
     header("Date", &rfc5322_date(m.date_unix));
     header("Message-ID", &message_id(m.message_id, m.from));
     header("MIME-Version", "1.0");
-    let unsub = if m.unsubscribe.starts_with("https:") {
-        format!("<{}>, <mailto:{}?subject=unsubscribe>", m.unsubscribe, m.from)
-    } else {
-        format!("<{}>", m.unsubscribe)
-    };
-    header("List-Unsubscribe", &unsub);
-    if m.unsubscribe.starts_with("https:") {
-        header("List-Unsubscribe-Post", "List-Unsubscribe=One-Click");
+    if let Some(url) = m.unsubscribe {
+        let unsub =
+            if url.starts_with("https:") { format!("<{url}>, <mailto:{}?subject=unsubscribe>", m.from) } else { format!("<{url}>") };
+        header("List-Unsubscribe", &unsub);
+        if url.starts_with("https:") {
+            header("List-Unsubscribe-Post", "List-Unsubscribe=One-Click");
+        }
     }
     for (k, v) in m.extra_headers {
         header(k, v);
@@ -201,7 +201,7 @@ mod tests {
             subject,
             date_unix: 1_795_863_909,
             message_id: "run-1.0.stockpicks",
-            unsubscribe: "mailto:s@example.com?subject=unsubscribe",
+            unsubscribe: Some("mailto:s@example.com?subject=unsubscribe"),
             text: "hello",
             html: "<p>hello</p>",
             attachment: Some(("top25.csv", "rank,symbol\n1,AAPL\n")),
@@ -218,7 +218,7 @@ mod tests {
     fn long_message() -> Vec<u8> {
         build(&Message {
             subject: LONG_SUBJECT,
-            unsubscribe: LONG_URL,
+            unsubscribe: Some(LONG_URL),
             text: "line one\nline two\r\nline three\rline four\n",
             html: "<p>one</p>\n<p>two</p>\n",
             extra_headers: &[("X-Stockpicks-Run", "20261128T1200Z-abcdef")],
@@ -265,6 +265,15 @@ mod tests {
     }
 
     #[test]
+    fn a_message_sent_through_a_contact_list_carries_no_unsubscribe_headers_of_its_own() {
+        // SES adds them for the list; two List-Unsubscribe fields would leave the choice of
+        // link to each mail client.
+        let out = String::from_utf8(build(&Message { unsubscribe: None, ..msg("Top picks", "r@example.com") })).unwrap();
+        assert!(!out.to_ascii_lowercase().contains("list-unsubscribe"), "{out}");
+        assert!(out.contains("Subject: Top picks\r\n"));
+    }
+
+    #[test]
     fn header_injection_is_impossible() {
         let out = String::from_utf8(build(&msg("Hi\r\nBcc: evil@x.com", "r@example.com\r\nBcc: evil@x.com"))).unwrap();
         assert!(!out.contains("\r\nBcc:"), "{out}");
@@ -303,7 +312,7 @@ mod tests {
         for n in 0..260 {
             let url = format!("https://e.example/{}", "ab/c?d=1&".repeat(30).chars().take(n).collect::<String>());
             let subject = "Größe 12 ".repeat(30).chars().take(n).collect::<String>();
-            let out = String::from_utf8(build(&Message { unsubscribe: &url, ..msg(&subject, "r@example.com") })).unwrap();
+            let out = String::from_utf8(build(&Message { unsubscribe: Some(&url), ..msg(&subject, "r@example.com") })).unwrap();
             assert!(out.split("\r\n").all(|l| l.chars().count() <= LINE && (l.is_empty() || !l.trim().is_empty())), "{out}");
             let unsub: String = header(&headers(&out), "List-Unsubscribe").chars().filter(|c| *c != ' ').collect();
             assert_eq!(unsub, format!("<{url}>,<mailto:s@example.com?subject=unsubscribe>"));

@@ -11,6 +11,20 @@ use crate::domain::factors::{self, format_value};
 use crate::domain::report::RunReport;
 use crate::domain::scoring::RankedStock;
 
+/// How a reader leaves the list, as the message says it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Unsubscribe<'a> {
+    /// A `mailto:` or `https:` URL: shown in the text and HTML and sent as
+    /// `List-Unsubscribe`.
+    Link(&'a str),
+    /// The mail service adds the headers and the link (SES with a contact list): the
+    /// message points at them and carries none of its own.
+    ByMailService,
+}
+
+/// What the text and HTML say when SES adds the unsubscribe link.
+pub const UNSUBSCRIBE_BY_SERVICE: &str = "To stop receiving these emails, use the unsubscribe link at the end of this message.";
+
 /// The disclaimer every rendering carries.
 pub const NOT_ADVICE: &str =
     "This is not investment advice. Scores are mechanical rankings of reported fundamentals; do your own research.";

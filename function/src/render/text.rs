@@ -54,7 +54,7 @@ pub fn table(r: &RunReport) -> String {
 }
 
 /// The email's text/plain part.
-pub fn email_text(r: &RunReport, unsubscribe: &str) -> String {
+pub fn email_text(r: &RunReport, unsubscribe: super::Unsubscribe<'_>) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "{}", r.headline());
     if let Some(l) = &r.llm_scoring {
@@ -109,7 +109,10 @@ pub fn email_text(r: &RunReport, unsubscribe: &str) -> String {
         let _ = writeln!(out, "\nNot ranked: {} symbols (see results.json for each reason).", r.unranked.len());
     }
     let _ = writeln!(out, "\n{NOT_ADVICE}");
-    let _ = writeln!(out, "Unsubscribe: {unsubscribe}");
+    match unsubscribe {
+        super::Unsubscribe::Link(url) => _ = writeln!(out, "Unsubscribe: {url}"),
+        super::Unsubscribe::ByMailService => _ = writeln!(out, "{}", super::UNSUBSCRIBE_BY_SERVICE),
+    }
     out
 }
 

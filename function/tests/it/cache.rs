@@ -9,6 +9,7 @@ use std::sync::Arc;
 use stockpicks::adapters::alphavantage::AlphaVantage;
 use stockpicks::adapters::file_mailer::FileMailer;
 use stockpicks::adapters::local_store::DirStore;
+use stockpicks::adapters::readers::FixedReaders;
 use stockpicks::config::PriceSource;
 use stockpicks::domain::model::Model;
 use stockpicks::domain::report::RunReport;
@@ -56,7 +57,12 @@ async fn run_on<S: ObjectStore>(cfg: SimConfig, universe: Universe, day: i64, ca
         price_source,
         min_run_coverage: 0.9,
         prefix: String::new(),
-        mail: MailSettings { sender: "p@example.com".into(), recipients: vec!["a@example.com".into()], unsubscribe: None },
+        mail: MailSettings {
+            sender: "p@example.com".into(),
+            recipients: vec!["a@example.com".into()],
+            unsubscribe: None,
+            contact_list: None,
+        },
         warnings: vec![],
     };
     let outcome = run_once(
@@ -66,6 +72,7 @@ async fn run_on<S: ObjectStore>(cfg: SimConfig, universe: Universe, day: i64, ca
             insight: &Insight::<S>::none(),
             cache: Some(&cache),
             mailer: &FileMailer::new(&out),
+            readers: &FixedReaders(req.mail.recipients.clone()),
             clock: &FixedClock(day * DAY + 13 * 3600),
             progress: Arc::new(NoProgress),
         },

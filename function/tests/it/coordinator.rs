@@ -9,11 +9,13 @@ use std::sync::{Arc, Mutex, Weak};
 use stockpicks::adapters::alphavantage::AlphaVantage;
 use stockpicks::adapters::inprocess::InProcessInvoker;
 use stockpicks::adapters::local_store::DirStore;
+use stockpicks::adapters::readers::FixedReaders;
 use stockpicks::app;
 use stockpicks::config::Config;
 use stockpicks::config::PriceSource;
 use stockpicks::contract::Metric;
 use stockpicks::domain::model::DEFAULT_MODEL_TOML;
+use stockpicks::domain::reader::ReaderId;
 use stockpicks::domain::state::keys;
 use stockpicks::domain::universe::Universe;
 use stockpicks::pipeline::coordinator::{Adapters, Coordinator, Invocation, Parts};
@@ -162,6 +164,7 @@ async fn world_with(delivery: Delivery, rate_per_min: f64, sim_cfg: sim::SimConf
         store: store.clone(),
         invoker: invoker.clone(),
         mailer: mailer.clone(),
+        readers: Arc::new(FixedReaders(cfg.mail.recipients.clone())),
         clock: clock.clone(),
         metrics: metrics.clone(),
         insight: Insight {
@@ -445,7 +448,12 @@ async fn the_lambda_report_has_every_section_of_the_cli_report() {
         price_source: PriceSource::Overview,
         min_run_coverage: 0.9,
         prefix: String::new(),
-        mail: MailSettings { sender: "picks@example.com".into(), recipients: vec!["a@example.com".into()], unsubscribe: None },
+        mail: MailSettings {
+            sender: "picks@example.com".into(),
+            recipients: vec!["a@example.com".into()],
+            unsubscribe: None,
+            contact_list: None,
+        },
         warnings: vec![],
     };
     let published = run_once(
@@ -455,6 +463,7 @@ async fn the_lambda_report_has_every_section_of_the_cli_report() {
             insight: &Insight::<DirStore>::none(),
             cache: Some(&cache),
             mailer: &FileMailer::new(dir.join("out")),
+            readers: &FixedReaders(req.mail.recipients.clone()),
             clock: &FixedClock(START),
             progress: Arc::new(NoProgress),
         },
@@ -543,9 +552,11 @@ async fn email_locks_without_a_mark_are_counted_unconfirmed_and_refusals_are_mar
     let run_id = out["run_id"].as_str().unwrap().to_string();
     assert_eq!(out["emails_failed"], 1, "{out}");
     assert_eq!(w.metrics.last("EmailsFailed"), Some(1.0));
-    assert!(w.store.get(&keys::email_failed(&run_id, 1)).await.is_ok(), "the refusal is marked");
-    // A crashed aggregator of another run: reader 0 claimed, never marked.
-    w.store.put_if_absent(&keys::email_lock("crashed-1", 0), START.to_string().into_bytes()).await.unwrap();
+    let refused = ReaderId::new(&run_id, "b@example.com");
+    assert!(w.store.get(&keys::email_failed(&run_id, &refused)).await.is_ok(), "the refusal is marked, by the reader's id");
+    // A crashed aggregator of another run: a reader claimed, never marked.
+    let crashed = ReaderId::new("crashed-1", "a@example.com");
+    w.store.put_if_absent(&keys::email_lock("crashed-1", &crashed), START.to_string().into_bytes()).await.unwrap();
     w.clock.0.store(START + 10 * 60, Ordering::SeqCst);
     let early = w.send(json!({"op": "sweep"})).await;
     assert_eq!(early["emails_unconfirmed"], 0, "within the lease the send may still be marked: {early}");
@@ -554,7 +565,7 @@ async fn email_locks_without_a_mark_are_counted_unconfirmed_and_refusals_are_mar
     assert_eq!(swept["emails_unconfirmed"], 1, "{swept}");
     assert_eq!(w.metrics.last("EmailsUnconfirmed"), Some(1.0));
     // Once the operator has checked and marked it, the count is back to zero.
-    w.store.put(&keys::email_sent("crashed-1", 0), b"checked by hand".to_vec()).await.unwrap();
+    w.store.put(&keys::email_sent("crashed-1", &crashed), b"checked by hand".to_vec()).await.unwrap();
     let swept = w.send(json!({"op": "sweep"})).await;
     assert_eq!(swept["emails_unconfirmed"], 0, "{swept}");
     assert_eq!(w.metrics.last("EmailsUnconfirmed"), Some(0.0), "zero is emitted too, so the alarm has data");

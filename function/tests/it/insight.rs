@@ -18,6 +18,7 @@ use stockpicks::adapters::alphavantage::AlphaVantage;
 use stockpicks::adapters::file_mailer::FileMailer;
 use stockpicks::adapters::local_store::DirStore;
 use stockpicks::adapters::openai::OpenAi;
+use stockpicks::adapters::readers::FixedReaders;
 use stockpicks::config::PriceSource;
 use stockpicks::domain::model::Model;
 use stockpicks::domain::report::RunReport;
@@ -220,7 +221,7 @@ async fn fake_openai(mode: Mode) -> FakeOpenAi {
 }
 
 fn mail() -> MailSettings {
-    MailSettings { sender: "picks@example.com".into(), recipients: vec!["a@example.com".into()], unsubscribe: None }
+    MailSettings { sender: "picks@example.com".into(), recipients: vec!["a@example.com".into()], unsubscribe: None, contact_list: None }
 }
 
 fn universe(n: usize) -> Universe {
@@ -259,6 +260,7 @@ async fn run_model(sim_cfg: SimConfig, u: Universe, now: i64, name: &str, insigh
             insight,
             cache: None,
             mailer: &FileMailer::new(&out),
+            readers: &FixedReaders(req.mail.recipients.clone()),
             clock: &FixedClock(now),
             progress: Arc::new(NoProgress),
         },
@@ -398,7 +400,7 @@ async fn a_hostile_reply_never_changes_the_ranking_names_a_foreign_ticker_or_sho
     assert_eq!(r.commentary.removed.len(), removed);
     let html = read(&ran.out, "report.html");
     // The email's text part is base64 in the .eml: render it directly.
-    let text = stockpicks::render::text::email_text(r, "mailto:x@example.com");
+    let text = stockpicks::render::text::email_text(r, stockpicks::render::Unsubscribe::Link("mailto:x@example.com"));
     let json = read(&ran.out, "results.json");
     for rendered in [&html, &text] {
         assert!(

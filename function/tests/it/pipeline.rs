@@ -8,6 +8,7 @@ use std::time::Duration;
 use stockpicks::adapters::alphavantage::AlphaVantage;
 use stockpicks::adapters::file_mailer::FileMailer;
 use stockpicks::adapters::local_store::DirStore;
+use stockpicks::adapters::readers::FixedReaders;
 use stockpicks::config::PriceSource;
 use stockpicks::domain::model::Model;
 use stockpicks::domain::outcome::FetchError;
@@ -25,7 +26,12 @@ use stockpicks_sim::{self as sim, Fault, SimConfig};
 const NOW: i64 = TEST_NOW;
 
 fn mail() -> MailSettings {
-    MailSettings { sender: "picks@example.com".into(), recipients: vec!["a@example.com".into(), "b@example.com".into()], unsubscribe: None }
+    MailSettings {
+        sender: "picks@example.com".into(),
+        recipients: vec!["a@example.com".into(), "b@example.com".into()],
+        unsubscribe: None,
+        contact_list: None,
+    }
 }
 
 fn request(universe: Universe, out_name: &str) -> RunRequest {
@@ -59,6 +65,7 @@ async fn run_against(
             insight: &Insight::<DirStore>::none(),
             cache: None,
             mailer: &FileMailer::new(&out),
+            readers: &FixedReaders(mail().recipients),
             clock: &FixedClock(NOW),
             progress: Arc::new(NoProgress),
         },
@@ -302,6 +309,7 @@ async fn a_refused_message_is_reported_in_the_publication() {
             insight: &Insight::<DirStore>::none(),
             cache: None,
             mailer: &RefusingMailer,
+            readers: &FixedReaders(req.mail.recipients.clone()),
             clock: &FixedClock(NOW),
             progress: Arc::new(NoProgress),
         },

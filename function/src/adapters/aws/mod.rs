@@ -1,6 +1,7 @@
 //! The AWS adapters (feature `aws`): S3 as the object store, SES v2 as the mailer, Lambda
-//! as the invoker, and Secrets Manager for the API keys.
+//! as the invoker, Secrets Manager for the API keys, and an SES contact list as the readers.
 
+pub mod contacts;
 pub mod invoker;
 pub mod s3;
 pub mod secrets;

@@ -1,19 +1,37 @@
 //! SES v2: sends the exact MIME message the core rendered, one reader per call, so no
-//! reader sees another's address.
+//! reader sees another's address. With a contact list, each message names the list and
+//! topic (`ListManagementOptions`), and SES adds the one-click `List-Unsubscribe` headers
+//! and an unsubscribe link, hosts the unsubscribe page and records the opt-out on the
+//! contact ("Amazon SES automatically enables the unsubscribe links in every outgoing email
+//! when you specify the contactListName and topicName within ListManagementOptions",
+//! <https://docs.aws.amazon.com/ses/latest/dg/sending-email-subscription-management.html>).
 
+use crate::config::ContactListConfig;
 use crate::ports::{MailError, MailErrorKind, Mailer};
 use aws_sdk_sesv2::primitives::Blob;
-use aws_sdk_sesv2::types::{Destination, EmailContent, RawMessage};
+use aws_sdk_sesv2::types::{Destination, EmailContent, ListManagementOptions, RawMessage};
 
 pub struct SesMailer {
     client: aws_sdk_sesv2::Client,
     sender: String,
     configuration_set: Option<String>,
+    list: Option<ContactListConfig>,
 }
 
 impl SesMailer {
     pub fn new(client: aws_sdk_sesv2::Client, sender: impl Into<String>, configuration_set: Option<String>) -> SesMailer {
-        SesMailer { client, sender: sender.into(), configuration_set }
+        SesMailer { client, sender: sender.into(), configuration_set, list: None }
+    }
+
+    /// Sends every message as part of `list` (the readers come from it).
+    pub fn with_list(self, list: ContactListConfig) -> SesMailer {
+        SesMailer { list: Some(list), ..self }
+    }
+
+    fn list_options(&self) -> Option<ListManagementOptions> {
+        let l = self.list.as_ref()?;
+        // contact_list_name is the one required field; the builder cannot fail with it set.
+        ListManagementOptions::builder().contact_list_name(&l.name).topic_name(&l.topic).build().ok()
     }
 }
 
@@ -30,6 +48,7 @@ impl Mailer for SesMailer {
             .destination(Destination::builder().to_addresses(recipient).build())
             .content(EmailContent::builder().raw(raw).build())
             .set_configuration_set_name(self.configuration_set.clone())
+            .set_list_management_options(self.list_options())
             .send()
             .await
             .map_err(|e| {
@@ -44,6 +63,10 @@ impl Mailer for SesMailer {
                 MailError::new(recipient, kind, message).with_source(e)
             })?;
         Ok(out.message_id().unwrap_or_default().to_string())
+    }
+
+    fn manages_unsubscribe(&self) -> bool {
+        self.list.is_some()
     }
 
     /// The sender's identity (address, else its domain) must be verified for sending.

@@ -72,6 +72,7 @@ impl<A: Adapters> Coordinator<A> {
             insight: &self.insight,
             mailer: self.mailer.as_ref(),
             mail: &self.settings.mail,
+            readers: self.readers.as_ref(),
             ledger: Some(Ledger { store: self.store.as_ref(), run_id }),
             write_latest: true,
         };

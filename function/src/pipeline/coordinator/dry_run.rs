@@ -7,7 +7,7 @@ use crate::domain::report::{self, ReportInputs};
 use crate::domain::state::keys;
 use crate::domain::universe::{Member, Universe};
 use crate::pipeline::fetch::fetch_all;
-use crate::pipeline::publish::{Publisher, Step};
+use crate::pipeline::publish::{PublishError, Publisher, Step};
 use crate::ports::{Clock, Mailer, MarketData, NoProgress, ObjectStore};
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -62,19 +62,32 @@ impl<A: Adapters> Coordinator<A> {
             insight: &self.insight,
             mailer: self.mailer.as_ref(),
             mail: &self.settings.mail,
+            readers: self.readers.as_ref(),
             ledger: None,
             write_latest: false,
         };
         let rendered = match publisher.publish(report, "", now, Step::DryRun).await {
             Ok(p) => p,
             Err(e) => {
-                checks.insert("render".to_string(), format!("error: {e}"));
-                return Response::DryRunFailed(DryRun { checks, ranked: 0, subject: String::new(), email_bytes: 0, html_bytes: 0 });
+                // A reader list that cannot be read fails the deploy's check: the weekly run
+                // would publish nothing.
+                let step = if matches!(e, PublishError::Readers(_)) { "readers" } else { "render" };
+                checks.insert(step.to_string(), format!("error: {e}"));
+                return Response::DryRunFailed(DryRun {
+                    checks,
+                    ranked: 0,
+                    readers: 0,
+                    subject: String::new(),
+                    email_bytes: 0,
+                    html_bytes: 0,
+                });
             }
         };
+        checks.insert("readers".to_string(), "ok".to_string());
         let out = DryRun {
             checks,
             ranked: rendered.report.coverage.ranked,
+            readers: rendered.readers,
             subject: rendered.report.subject(),
             email_bytes: rendered.email_bytes,
             html_bytes: rendered.html_bytes,

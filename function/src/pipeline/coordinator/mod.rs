@@ -28,7 +28,7 @@ use crate::domain::model::{Model, ModelError};
 use crate::domain::plan::PriceSource;
 use crate::domain::universe::Universe;
 use crate::domain::Symbol;
-use crate::ports::{Clock, InvokeError, Invoker, Mailer, MarketData, Metrics, ObjectStore, StoreError};
+use crate::ports::{Clock, InvokeError, Invoker, Mailer, MarketData, Metrics, ObjectStore, Readers, StoreError};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -74,6 +74,19 @@ pub enum CoordError {
     Lanes { failed: usize, lanes: usize, first: InvokeError },
     #[error("corrupt run state {key}: {message}")]
     Corrupt { key: String, message: String },
+    /// The reader list could not be read: the report was not published (a later attempt,
+    /// or the sweep once the aggregate lock is stale, publishes it).
+    #[error("reading the readers: {0}")]
+    Readers(#[from] crate::ports::ReadersError),
+}
+
+impl From<super::publish::PublishError> for CoordError {
+    fn from(e: super::publish::PublishError) -> CoordError {
+        match e {
+            super::publish::PublishError::Store(e) => CoordError::Store(e),
+            super::publish::PublishError::Readers(e) => CoordError::Readers(e),
+        }
+    }
 }
 
 /// A run event whose symbols hold no valid ticker (the refusal names each bad one).
@@ -101,6 +114,8 @@ pub struct Parts<A: Adapters> {
     pub store: Arc<A::Store>,
     pub invoker: Arc<A::Invoker>,
     pub mailer: Arc<A::Mailer>,
+    /// Who gets the report: read once per published run.
+    pub readers: Arc<dyn Readers>,
     pub clock: Arc<A::Clock>,
     pub metrics: Arc<dyn Metrics>,
     /// History under `reports/history/` of the same store, and the commentary port.
@@ -112,6 +127,7 @@ pub struct Coordinator<A: Adapters> {
     store: Arc<A::Store>,
     invoker: Arc<A::Invoker>,
     mailer: Arc<A::Mailer>,
+    readers: Arc<dyn Readers>,
     clock: Arc<A::Clock>,
     metrics: Arc<dyn Metrics>,
     insight: Insight<A::Store>,
@@ -132,6 +148,7 @@ impl<A: Adapters> Coordinator<A> {
             store: parts.store,
             invoker: parts.invoker,
             mailer: parts.mailer,
+            readers: parts.readers,
             clock: parts.clock,
             metrics: parts.metrics,
             insight: parts.insight,

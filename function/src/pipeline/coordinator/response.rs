@@ -157,6 +157,8 @@ pub struct DryRun {
     /// Each check's outcome: "ok" or "error: ...".
     pub checks: std::collections::BTreeMap<String, String>,
     pub ranked: usize,
+    /// Readers a real run would mail now (subscribed, each once).
+    pub readers: usize,
     pub subject: String,
     pub email_bytes: usize,
     pub html_bytes: usize,
@@ -225,7 +227,7 @@ mod tests {
     /// One response of each status, serialised: the tag is the status's name.
     #[test]
     fn each_response_serialises_with_its_status_name() {
-        let dry = DryRun { checks: Default::default(), ranked: 1, subject: "s".into(), email_bytes: 1, html_bytes: 1 };
+        let dry = DryRun { checks: Default::default(), ranked: 1, readers: 1, subject: "s".into(), email_bytes: 1, html_bytes: 1 };
         let completion = Completion {
             run_id: "r".into(),
             report: "reports/x/r/".into(),
