@@ -20,7 +20,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 LOCK = threading.Lock()
 # Request headers that decide the IAM action (conditional writes, JSON protocol targets).
 KEPT = ("x-amz-target", "if-match", "if-none-match", "content-type")
-JSON_FIELDS = ("FromEmailAddress", "ConfigurationSetName", "SecretId")
+JSON_FIELDS = ("FromEmailAddress", "ConfigurationSetName", "SecretId", "ListManagementOptions")
 HOP = ("connection", "keep-alive", "transfer-encoding", "content-length")
 
 
@@ -52,7 +52,8 @@ class Handler(BaseHTTPRequestHandler):
             "headers": {k.lower(): v for k, v in self.headers.items() if k.lower() in KEPT},
         }
         # JSON bodies (SES v2, Secrets Manager) name the sender, the configuration set and the
-        # secret: those fields are kept, nothing else (no message, no object body).
+        # secret, and the contact list a message belongs to: those fields are kept, nothing else
+        # (no message, no address, no object body).
         if "json" in self.headers.get("Content-Type", ""):
             try:
                 doc = json.loads(body or b"{}")

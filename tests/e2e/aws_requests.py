@@ -10,12 +10,16 @@ import re
 from urllib.parse import parse_qs, unquote, urlsplit
 
 RUN_KEY = re.compile(r"^runs/([^/]+)/(.*)$")
+# A reader's claims: runs/{run}/email/{16 hex digits of the reader's id}.{lock,sent,failed}.
+READER_KEY = re.compile(r"^email/[0-9a-f]{16}\.(lock|sent|failed)$")
 REPORT_KEY = re.compile(r"^reports/(\d{4}-\d{2}-\d{2})/([^/]+)/([^/]+)$")
 
 
 def object_shape(key):
     """The key with its varying parts as {placeholders}."""
     m = RUN_KEY.match(key)
+    if m and READER_KEY.match(m.group(2)):
+        return "runs/{run}/email/{reader}." + m.group(2).rsplit(".", 1)[1]
     if m:
         return "runs/{run}/" + re.sub(r"(^|/)\d+(\.|/|$)", r"\1{n}\2", m.group(2))
     m = REPORT_KEY.match(key)
@@ -63,7 +67,7 @@ def s3_requests(rec, bucket, path, query):
     raise ValueError(f"unmapped S3 request {method} {rec['path']}")
 
 
-def to_iam(rec, bucket, sender):
+def to_iam(rec, bucket, sender, contact_list=None):
     """The IAM requests one recorded HTTP request needs, as shapes."""
     url = urlsplit(rec["path"])
     path, query = url.path, parse_qs(url.query)
@@ -83,7 +87,17 @@ def to_iam(rec, bucket, sender):
                {"action": "ses:SendEmail", "resource": "arn:aws:ses:${region}:${account}:identity/${senderDomain}"}]
         if body.get("ConfigurationSetName"):
             out.append({"action": "ses:SendEmail", "resource": "arn:aws:ses:${region}:${account}:configuration-set/${configurationSet}"})
+        # A message of a contact list is authorized on the list too (SES v2's SendEmail
+        # takes the contact-list resource type, Service Authorization Reference).
+        options = body.get("ListManagementOptions")
+        if options:
+            assert options.get("ContactListName") == contact_list, options
+            out.append({"action": "ses:SendEmail", "resource": "arn:aws:ses:${region}:${account}:contact-list/${contactList}"})
         return out
+    m = re.match(r"^/v2/email/contact-lists/([^/]+)/contacts/list$", path)
+    if m and rec["method"] == "POST":
+        assert unquote(m.group(1)) == contact_list, m.group(1)
+        return [{"action": "ses:ListContacts", "resource": "arn:aws:ses:${region}:${account}:contact-list/${contactList}"}]
     m = re.match(r"^/v2/email/identities/([^/]+)$", path)
     if m and rec["method"] == "GET":
         identity = unquote(m.group(1))
@@ -104,13 +118,13 @@ def shape_key(req):
     return json.dumps({"action": req["action"], "resource": req["resource"], "context": req.get("context", {})}, sort_keys=True)
 
 
-def load_recording(path, bucket, sender):
+def load_recording(path, bucket, sender, contact_list=None):
     """Every IAM request shape in the recording, with how often it occurred."""
     counts = {}
     with open(path) as f:
         for line in f:
             if line.strip():
-                for req in to_iam(json.loads(line), bucket, sender):
+                for req in to_iam(json.loads(line), bucket, sender, contact_list):
                     k = shape_key(req)
                     counts[k] = counts.get(k, 0) + 1
     return counts

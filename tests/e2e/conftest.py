@@ -22,7 +22,12 @@ ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 FUNCTION = "stock-analysis-function"
 BUCKET = "stockpicks-e2e"
-READERS = ["reader1@example.com", "reader2@example.com"]
+# The readers are an SES contact list with a topic, as the stack deploys it: three
+# subscribed and one who left (opted out of the topic), who must never be mailed.
+CONTACT_LIST = "stockpicks-e2e"
+TOPIC = "weekly-picks"
+READERS = ["reader1@example.com", "reader2@example.com", "reader3@example.com"]
+LEFT = "left@example.com"
 # The simulator's companies move with the date: it serves one fixed day, never today's.
 SIM_DATE = "2026-11-30"
 
@@ -82,6 +87,18 @@ class Stack:
         body = json.loads(out.read_text() or "null")
         assert "FunctionError" not in meta, f"function error: {body}"
         return body
+
+    def cli(self, *args, check=True):
+        """The `stockpicks` CLI (the aws build) against moto's contact list, with the
+        operator's credentials; straight to moto, not through the function's recorder."""
+        target = Path(os.environ.get("CARGO_TARGET_DIR", ROOT / "target")) / "debug"
+        env = dict(self.aws_env, SES_CONTACT_LIST=CONTACT_LIST, SES_CONTACT_TOPIC=TOPIC,
+                   AWS_ENDPOINT_URL=f"http://127.0.0.1:{self.moto}")
+        env.pop("EMAIL_RECIPIENT", None)
+        res = subprocess.run([str(target / "stockpicks"), *args], env=env, capture_output=True, text=True, timeout=120, cwd=self.work)
+        if check:
+            assert res.returncode == 0, f"stockpicks {' '.join(args)}: exit {res.returncode}\n{res.stderr}"
+        return res
 
     def moto_data(self):
         with urllib.request.urlopen(f"http://127.0.0.1:{self.moto}/moto-api/data.json", timeout=30) as r:
@@ -144,12 +161,18 @@ def running_stack(work: Path, rate_per_min="30000", max_lanes="4", release=False
         return p
 
     try:
-        start("moto", [str(BIN / "moto_server"), "-H", "127.0.0.1", "-p", str(moto)], moto)
+        start("moto", [sys.executable, str(Path(__file__).with_name("moto_server.py")), "-H", "127.0.0.1", "-p", str(moto)], moto)
         start("recorder", [sys.executable, str(Path(__file__).with_name("aws_recorder.py")), str(recorder), str(moto), str(s.recording)], recorder)
         start("sim", [str(target / "stockpicks"), "sim", "--port", str(sim), "--rate-per-min", "60000",
                       "--date", SIM_DATE], sim)
         s.aws("s3api", "create-bucket", "--bucket", BUCKET)
         s.aws("sesv2", "create-email-identity", "--email-identity", "example.com")
+        topic = {"TopicName": TOPIC, "DisplayName": "Weekly stock picks", "Description": "The weekly top 25",
+                 "DefaultSubscriptionStatus": "OPT_IN"}
+        s.aws("sesv2", "create-contact-list", "--contact-list-name", CONTACT_LIST, "--topics", json.dumps([topic]))
+        for address, status in [(r, "OPT_IN") for r in READERS] + [(LEFT, "OPT_OUT")]:
+            s.aws("sesv2", "create-contact", "--contact-list-name", CONTACT_LIST, "--email-address", address,
+                  "--topic-preferences", json.dumps([{"TopicName": TOPIC, "SubscriptionStatus": status}]))
         # The keys come from Secrets Manager, as in Lambda: Alpha Vantage's set, OpenAI's the
         # empty sentinel the stack creates (commentary off).
         secret_arn = {}
@@ -160,7 +183,8 @@ def running_stack(work: Path, rate_per_min="30000", max_lanes="4", release=False
         env_file.write_text("\n".join(f"{k}={v}" for k, v in {
             "S3_BUCKET": BUCKET,
             "EMAIL_SENDER": "picks@example.com",
-            "EMAIL_RECIPIENT": ",".join(READERS),
+            "SES_CONTACT_LIST": CONTACT_LIST,
+            "SES_CONTACT_TOPIC": TOPIC,
             "ALPHA_VANTAGE_SECRET_ARN": secret_arn["alpha-vantage-api-key"],
             "OPENAI_SECRET_ARN": secret_arn["openai-api-key"],
             "ALPHA_VANTAGE_BASE_URL": f"http://127.0.0.1:{sim}",

@@ -24,7 +24,10 @@ def check_report_email(stack, run_id, picks_at_least=1):
     to = sorted(re.search(r"^To: (.+)$", m["raw"], re.M).group(1).strip() for m in mails)
     assert to == sorted(READERS), "one message per reader, each to that reader only"
     msg, parts = decoded_parts(mails[0]["raw"])
-    assert msg["List-Unsubscribe"]
+    # Sent through the contact list: SES adds the one-click List-Unsubscribe headers and
+    # the link, so the message carries none of its own, and says where the link is.
+    assert msg["List-Unsubscribe"] is None, msg["List-Unsubscribe"]
+    assert "unsubscribe link at the end of this message" in parts["text/plain"].decode()
     html = parts["text/html"].decode()
     assert html.count('class="pick"') >= picks_at_least
     assert "not investment advice" in html
@@ -124,7 +127,8 @@ def test_a_dry_run_sends_nothing_and_leaves_nothing(stack):
     before, mails = stack.keys(), len(stack.emails())
     out = stack.invoke({"op": "run", "universe": "sp500", "dry_run": True}, "dry")
     assert out["status"] == "dry_run_ok", out
-    assert out["checks"] == {"config": "ok", "bucket": "ok", "email_identity": "ok", "api": "ok"}
+    assert out["checks"] == {"config": "ok", "bucket": "ok", "email_identity": "ok", "api": "ok", "readers": "ok"}
+    assert out["readers"] == len(READERS), "the dry run reads the contact list: who a real run would mail"
     assert stack.keys() == before
     assert len(stack.emails()) == mails
 

@@ -8,14 +8,14 @@ import json
 import shutil
 
 from aws_requests import load_recording, shape_key
-from conftest import BUCKET, ROOT
+from conftest import BUCKET, CONTACT_LIST, ROOT
 
 
 def test_a_sweep_reports_the_report_age_and_unconfirmed_email_locks(stack):
     # A reader claimed long ago and never marked (an aggregator died between send and mark).
     lock = stack.work / "old.lock"
     lock.write_text("0")
-    stack.aws("s3api", "put-object", "--bucket", BUCKET, "--key", "runs/crashed-e2e/email/0.lock", "--body", str(lock))
+    stack.aws("s3api", "put-object", "--bucket", BUCKET, "--key", "runs/crashed-e2e/email/0123456789abcdef.lock", "--body", str(lock))
     out = stack.invoke({"op": "sweep"}, "sweep")
     assert out["status"] == "swept", out
     assert out["emails_unconfirmed"] == 1, out
@@ -45,7 +45,7 @@ def test_every_emitted_metric_is_in_the_contract(stack):
 
 
 def test_every_aws_request_of_the_function_is_in_the_iam_contract(stack):
-    recorded = load_recording(stack.recording, BUCKET, "picks@example.com")
+    recorded = load_recording(stack.recording, BUCKET, "picks@example.com", CONTACT_LIST)
     out = ROOT / "target/e2e"
     out.mkdir(parents=True, exist_ok=True)
     shutil.copy(stack.recording, out / "aws-requests.jsonl")
@@ -56,7 +56,7 @@ def test_every_aws_request_of_the_function_is_in_the_iam_contract(stack):
     assert not missing, "requests the code made that contracts/aws-requests.json lacks:\n" + "\n".join(missing)
     # The recording must cover the paths the tests drive, or the check above means little.
     actions = {json.loads(k)["action"] for k in recorded}
-    assert {"s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:ListBucket", "ses:SendEmail", "ses:GetEmailIdentity",
+    assert {"s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:ListBucket", "ses:SendEmail", "ses:GetEmailIdentity", "ses:ListContacts",
             "secretsmanager:GetSecretValue", "lambda:InvokeFunction"} <= actions, actions
     unseen = sorted(listed - set(recorded))
     print(f"\n{len(recorded)} request shapes recorded ({sum(recorded.values())} requests); "

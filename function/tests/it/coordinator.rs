@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex, Weak};
 use stockpicks::adapters::alphavantage::AlphaVantage;
 use stockpicks::adapters::inprocess::InProcessInvoker;
 use stockpicks::adapters::local_store::DirStore;
-use stockpicks::adapters::readers::FixedReaders;
+use stockpicks::adapters::readers::{FixedReaders, SubscriberFile};
 use stockpicks::app;
 use stockpicks::config::Config;
 use stockpicks::config::PriceSource;
@@ -21,7 +21,7 @@ use stockpicks::domain::universe::Universe;
 use stockpicks::pipeline::coordinator::{Adapters, Coordinator, Invocation, Parts};
 use stockpicks::pipeline::insight::{History, Insight};
 use stockpicks::pipeline::publish::MailSettings;
-use stockpicks::ports::{Clock, InvokeError, Invoker, MailError, MailErrorKind, Mailer, Metrics, NoCommentator, ObjectStore};
+use stockpicks::ports::{Clock, InvokeError, Invoker, MailError, MailErrorKind, Mailer, Metrics, NoCommentator, ObjectStore, Readers};
 use stockpicks_sim::{self as sim, Running};
 
 #[derive(Default)]
@@ -119,6 +119,8 @@ struct World {
     invoker: Arc<TestInvoker>,
     clock: Arc<TestClock>,
     metrics: Arc<RecordingMetrics>,
+    /// The reader list (a reader file, as the SES contact list would be): a@ and b@.
+    readers: Arc<SubscriberFile>,
     _sim: Running,
 }
 
@@ -131,7 +133,12 @@ async fn world(delivery: Delivery, rate_per_min: f64) -> World {
 async fn world_with(delivery: Delivery, rate_per_min: f64, sim_cfg: sim::SimConfig, cache_max_age_days: Option<i64>) -> World {
     let sim = sim::start(sim_cfg, 0).await.unwrap();
     let base = sim.base_url();
-    let store = Arc::new(DirStore::new(tempdir("coord")));
+    let dir = tempdir("coord");
+    let store = Arc::new(DirStore::new(dir.join("bucket")));
+    let readers = Arc::new(SubscriberFile::new(dir.join("subscribers.csv")));
+    for r in ["a@example.com", "b@example.com"] {
+        readers.add(r).await.unwrap();
+    }
     let mailer = Arc::new(RecordingMailer::default());
     let clock = Arc::new(TestClock(AtomicI64::new(START)));
     let invoker = Arc::new(TestInvoker { inner: InProcessInvoker::default(), delivery, invocations: AtomicUsize::new(0) });
@@ -151,7 +158,6 @@ async fn world_with(delivery: Delivery, rate_per_min: f64, sim_cfg: sim::SimConf
         ("RUN_DEADLINE_MINS", "60"),
         ("MIN_RUN_COVERAGE", "0.9"),
         ("EMAIL_SENDER", "picks@example.com"),
-        ("EMAIL_RECIPIENT", "a@example.com,b@example.com"),
     ];
     match &max_age {
         Some(days) => env.extend([("OVERVIEW_CACHE", "on"), ("CACHE_MAX_AGE_DAYS", days.as_str())]),
@@ -164,7 +170,7 @@ async fn world_with(delivery: Delivery, rate_per_min: f64, sim_cfg: sim::SimConf
         store: store.clone(),
         invoker: invoker.clone(),
         mailer: mailer.clone(),
-        readers: Arc::new(FixedReaders(cfg.mail.recipients.clone())),
+        readers: readers.clone(),
         clock: clock.clone(),
         metrics: metrics.clone(),
         insight: Insight {
@@ -182,7 +188,7 @@ async fn world_with(delivery: Delivery, rate_per_min: f64, sim_cfg: sim::SimConf
             }
         })
     }));
-    World { coord, store, mailer, invoker, clock, metrics, _sim: sim }
+    World { coord, store, mailer, invoker, clock, metrics, readers, _sim: sim }
 }
 
 impl World {
@@ -198,6 +204,11 @@ impl World {
 
     fn emails(&self) -> usize {
         self.mailer.sent.lock().unwrap().len()
+    }
+
+    /// Who got a message, in the order sent.
+    fn mailed(&self) -> Vec<String> {
+        self.mailer.sent.lock().unwrap().iter().map(|(to, _)| to.clone()).collect()
     }
 }
 
@@ -222,6 +233,60 @@ async fn fifteen_symbols_run_in_one_invocation() {
     let (to, mime) = &w.mailer.sent.lock().unwrap()[0];
     let text = String::from_utf8_lossy(mime);
     assert!(text.contains(&format!("To: {to}\r\n")) && text.contains("filename=\"top25.csv\""));
+}
+
+// Issue 15: the readers are read from the list when each run is published.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reader_who_joins_between_two_runs_is_mailed_on_the_next_and_one_who_left_is_not() {
+    let w = world(Delivery::Once, 60_000.0).await;
+    w.send(json!({"op": "run", "symbols": ["AAPL", "MSFT", "KO"], "run_id": "week-1"})).await;
+    assert_eq!(w.mailed(), ["a@example.com", "b@example.com"]);
+    w.readers.add("c@example.com").await.unwrap();
+    // b@ leaves: the list keeps them, marked unsubscribed (as SES's one-click does).
+    std::fs::write(w.readers.path(), "email,status\na@example.com,subscribed\nb@example.com,unsubscribed\nc@example.com,subscribed\n")
+        .unwrap();
+    w.mailer.sent.lock().unwrap().clear();
+    let out = w.send(json!({"op": "run", "symbols": ["AAPL", "MSFT", "KO"], "run_id": "week-2"})).await;
+    assert_eq!(out["emails_sent"], 2, "{out}");
+    assert_eq!(w.mailed(), ["a@example.com", "c@example.com"], "the newcomer is mailed, the one who left is not");
+}
+
+// Issue 15: the claims are keyed by the reader's id, not their place in the list. An
+// aggregation that died after mailing a@ is taken over after someone joined at the top of
+// the list: by position, the newcomer would inherit a@'s claim (and get nothing) while a@
+// got a second message.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_retried_aggregation_mails_nobody_twice_when_the_list_changed_meanwhile() {
+    let w = world(Delivery::Once, 60_000.0).await;
+    let a = ReaderId::new("retried-1", "a@example.com");
+    w.store.put_if_absent(&keys::email_lock("retried-1", &a), START.to_string().into_bytes()).await.unwrap();
+    w.store.put(&keys::email_sent("retried-1", &a), b"msg-0".to_vec()).await.unwrap();
+    std::fs::write(w.readers.path(), "email,status\nx@example.com,subscribed\na@example.com,subscribed\nb@example.com,subscribed\n")
+        .unwrap();
+    let out = w.send(json!({"op": "run", "symbols": ["AAPL", "MSFT", "KO"], "run_id": "retried-1"})).await;
+    assert_eq!(out["status"], "complete", "{out}");
+    assert_eq!(w.mailed(), ["x@example.com", "b@example.com"], "a@ was mailed by the first attempt");
+    for r in ["x@example.com", "b@example.com"] {
+        assert!(w.store.get(&keys::email_sent("retried-1", &ReaderId::new("retried-1", r))).await.is_ok(), "{r} is marked");
+    }
+    // No key names an address.
+    assert!(w.keys("runs/retried-1/").await.iter().all(|k| !k.contains('@')));
+}
+
+// Issue 15: a reader list that cannot be read publishes nothing (the sweep retries it),
+// and fails the deploy's dry run.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unreadable_reader_list_publishes_nothing_and_fails_the_dry_run() {
+    let w = world(Delivery::Once, 60_000.0).await;
+    std::fs::write(w.readers.path(), "email,status\nnot an address\n").unwrap();
+    let ev = json!({"op": "run", "symbols": ["AAPL", "MSFT", "KO"], "run_id": "unreadable-1"});
+    let err = w.coord.handle(&ev, &Invocation::default()).await.unwrap_err();
+    assert!(err.to_string().contains("line 2"), "{err}");
+    assert_eq!(w.emails(), 0);
+    assert!(w.keys("reports/").await.is_empty(), "nothing published");
+    let dry = w.send(json!({"op": "run", "universe": "sp500", "dry_run": true})).await;
+    assert_eq!(dry["status"], "dry_run_failed", "{dry}");
+    assert!(dry["checks"]["readers"].as_str().unwrap().starts_with("error:"), "{dry}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -119,9 +119,12 @@ async fn full_universe_twice_gives_byte_identical_ranking() {
     assert!(one.contains("List-Unsubscribe: <mailto:picks@example.com?subject=unsubscribe>"));
     assert!(one.contains("Subject: [SYNTHETIC] stockpicks: top 25 for 2026-11-28"));
     assert!(one.contains("filename=\"top25.csv\""));
-    // The Message-ID is the sender's (picks@example.com), per run and reader, without the address.
+    // The Message-ID is the sender's (picks@example.com), per run and reader (the reader's
+    // id in this run), without the address.
     let id = one.split("\r\n").find_map(|l| l.strip_prefix("Message-ID: ")).expect("a Message-ID");
-    assert!(id.starts_with('<') && id.ends_with(".0.stockpicks@example.com>") && !id.contains("a@"), "{id}");
+    let reader = stockpicks::domain::reader::ReaderId::new(results["run_id"].as_str().unwrap(), "a@example.com");
+    assert_eq!(id, format!("<{}.{reader}.stockpicks@example.com>", results["run_id"].as_str().unwrap()));
+    assert!(!id.contains("a@"), "{id}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
