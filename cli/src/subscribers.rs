@@ -62,7 +62,13 @@ pub(crate) async fn subscribers(cmd: SubscribersCommand) -> Result<ExitCode> {
     }
     match cmd {
         SubscribersCommand::List { .. } => {
-            let all = list.list().await?;
+            let all = match list.list().await {
+                Ok(all) => all,
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    return Ok(ExitCode::from(EXIT_FAILED));
+                }
+            };
             let subscribed = all.iter().filter(|s| s.standing == Standing::Subscribed).count();
             for s in &all {
                 println!("{}\t{}", s.address, s.standing.as_str());

@@ -200,3 +200,61 @@ fn an_impossible_date_is_refused() {
     let o = stockpicks(&["sim", "--port", "0", "--date", "2026-04-31"], &[]);
     assert_eq!(o.status.code(), Some(2), "{}", text(&o.stderr));
 }
+
+// Issue 15: `stockpicks subscribers` against the local reader file, and a run that mails
+// (as files) the file's subscribed readers.
+#[test]
+fn subscribers_add_list_remove_against_the_local_file_and_a_run_mails_the_subscribed() {
+    let dir = tempdir("cli-subscribers");
+    let ok = |o: &std::process::Output| assert!(o.status.success(), "{}", text(&o.stderr));
+    let added = stockpicks_in(&dir, &["subscribers", "add", "a@example.com", "b@example.com"], &[]);
+    ok(&added);
+    assert!(text(&added.stderr).contains("Added a@example.com to the reader file out/subscribers.csv"), "{}", text(&added.stderr));
+    // A reader who left stays listed, marked so (as SES keeps an opted-out contact).
+    let file = dir.join("out/subscribers.csv");
+    let mut body = std::fs::read_to_string(&file).unwrap();
+    body.push_str("gone@example.com,unsubscribed\n");
+    std::fs::write(&file, body).unwrap();
+    let listed = stockpicks_in(&dir, &["subscribers", "list"], &[]);
+    ok(&listed);
+    assert_eq!(text(&listed.stdout), "a@example.com\tsubscribed\nb@example.com\tsubscribed\ngone@example.com\tunsubscribed\n");
+    assert!(text(&listed.stderr).contains("3 readers in the reader file out/subscribers.csv: 2 subscribed, 1 unsubscribed"));
+
+    ok(&stockpicks_in(&dir, &["subscribers", "remove", "b@example.com"], &[]));
+    let run = stockpicks_in(&dir, &["run", "--symbols", "IBM,KO,PEP", "--out", "out/r1"], &[]);
+    ok(&run);
+    let eml = text(&std::fs::read(dir.join("out/r1/email.eml")).unwrap());
+    assert!(eml.contains("To: a@example.com\r\n"), "the file's subscribed reader is mailed");
+    assert!(!dir.join("out/r1/email-2.eml").exists(), "b@ was removed and gone@ left: one message");
+
+    // Removing someone not on the list says so.
+    let absent = stockpicks_in(&dir, &["subscribers", "remove", "b@example.com"], &[]);
+    assert_eq!(absent.status.code(), Some(1));
+    assert!(text(&absent.stderr).contains("b@example.com is not on the reader list"), "{}", text(&absent.stderr));
+}
+
+#[test]
+fn bad_subscriber_addresses_are_refused_with_exit_2_and_nothing_changes() {
+    let dir = tempdir("cli-subscribers-bad");
+    let list = dir.join("readers.csv");
+    let l = list.to_str().unwrap();
+    assert!(stockpicks_in(&dir, &["subscribers", "add", "a@example.com", "--subscribers", l], &[]).status.success());
+    let before = std::fs::read_to_string(&list).unwrap();
+    for bad in ["Reader <r@example.com>", "no-at-sign", "a@example.com,b@example.com"] {
+        let o = stockpicks_in(&dir, &["subscribers", "add", "c@example.com", bad, "--subscribers", l], &[]);
+        assert_eq!(o.status.code(), Some(2), "{bad}: {}", text(&o.stderr));
+        assert!(text(&o.stderr).contains("is not a plain e-mail address"), "{}", text(&o.stderr));
+        assert!(text(&o.stderr).contains("Nothing changed"), "{}", text(&o.stderr));
+    }
+    assert_eq!(std::fs::read_to_string(&list).unwrap(), before, "c@ was not added either");
+    // A reader file with a bad line stops a run before it fetches, naming the line.
+    std::fs::write(&list, "email,status\na@example.com\nnot-an-address\n").unwrap();
+    let run = stockpicks_in(&dir, &["run", "--symbols", "IBM", "--subscribers", l], &[]);
+    assert_eq!(run.status.code(), Some(2));
+    assert!(text(&run.stderr).contains("line 3"), "{}", text(&run.stderr));
+    assert!(!text(&run.stderr).contains("Scoring"), "stopped before fetching: {}", text(&run.stderr));
+    // A named reader file that does not exist is a typo, not an empty list.
+    let missing = stockpicks_in(&dir, &["run", "--symbols", "IBM", "--subscribers", "nope.csv"], &[]);
+    assert_eq!(missing.status.code(), Some(2));
+    assert!(text(&missing.stderr).contains("nope.csv: no such file"), "{}", text(&missing.stderr));
+}
