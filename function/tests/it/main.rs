@@ -4,6 +4,8 @@
 mod helpers;
 
 mod cache;
+#[cfg(feature = "aws")]
+mod contacts;
 mod coordinator;
 mod hostile_props;
 mod insight;

@@ -45,7 +45,7 @@ impl<A: Adapters> Coordinator<A> {
         Ok(Response::Swept(Sweep { finalized, abandoned, emails_unconfirmed, report_age_hours }))
     }
 
-    /// Email locks (runs/{id}/email/{i}.lock) with neither a .sent nor a .failed mark, claimed
+    /// Email locks (runs/{run}/email/{reader id}.lock) with neither a .sent nor a .failed mark, claimed
     /// more than EMAIL_UNCONFIRMED_SECS ago. The lock's body is the claim time.
     async fn unconfirmed_emails(&self, listed: &[String], now: i64) -> Result<usize, CoordError> {
         let present: std::collections::HashSet<&str> = listed.iter().map(String::as_str).collect();
