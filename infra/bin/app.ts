@@ -38,10 +38,20 @@ function address(app: App, stage: string, key: string, fallback: string): string
   return v || fallback;
 }
 
+/**
+ * Readers left the stack in issue 15: they are contacts of an SES contact list, added by the
+ * operator. A leftover `-c emailRecipients=...` (an old script, a repository variable) must not
+ * be silently ignored: it fails synth and says where readers went.
+ */
+export const NO_RECIPIENTS = 'context emailRecipients: readers are no longer part of the stack (issue 15). '
+  + 'They are contacts of the SES contact list (-c contactList, default stockpicks-STAGE, topic -c contactTopic, default weekly-picks): '
+  + 'add each with `stockpicks subscribers add ADDRESS`, and drop -c emailRecipients (and the EMAIL_RECIPIENTS repository variable).';
+
 /** `definitions` replaces the repository's JSON definitions (tests only). */
 export function buildApp(app: App, definitions?: Definitions): StockpicksStack {
   // Access logs are granted by a bucket policy, not the legacy LogDeliveryWrite ACL.
   app.node.setContext('@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy', true);
+  if (app.node.tryGetContext('emailRecipients') !== undefined) throw new Error(NO_RECIPIENTS);
   const stage = ctx(app, 'stage', 'prod');
   if (!/^[a-z][a-z0-9-]{0,15}$/.test(stage)) throw new Error(`context stage=${stage}: lower-case letters, digits and '-', at most 16`);
   const zip = ctx(app, 'bootstrapZip', '');
@@ -60,7 +70,9 @@ export function buildApp(app: App, definitions?: Definitions): StockpicksStack {
     weeklySchedule: ctx(app, 'weeklySchedule', 'cron(0 13 ? * MON *)'),
     sweepSchedule: ctx(app, 'sweepSchedule', 'rate(30 minutes)'),
     emailSender: address(app, stage, 'emailSender', 'picks@example.com'),
-    emailRecipients: address(app, stage, 'emailRecipients', 'reader@example.com'),
+    // An existing list of the account (SES allows one per account), or unset: the stack creates stockpicks-STAGE.
+    contactList: ctx(app, 'contactList', '') || undefined,
+    contactTopic: ctx(app, 'contactTopic', 'weekly-picks'),
     alarmEmail: address(app, stage, 'alarmEmail', 'ops@example.com'),
     monthlyBudgetUsd: num(app, 'monthlyBudgetUsd', 10, 1, 100000),
     rateLimitPerMin: num(app, 'rateLimitPerMin', 75, 1, 100000),

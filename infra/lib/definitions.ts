@@ -11,9 +11,11 @@ const ROOT = path.resolve(__dirname, '..', '..');
 /**
  * Where a metric comes from. `function` is the Lambda's own AWS/Lambda metrics with only the
  * FunctionName dimension, i.e. every version and alias together: lanes and the aggregation
- * run on the version, not on `live`, so an alias metric would not see them.
+ * run on the version, not on `live`, so an alias metric would not see them. `reputation` is
+ * the account's SES reputation (AWS/SES Reputation.BounceRate / Reputation.ComplaintRate, no
+ * dimensions: the whole account and Region, every sender and configuration set).
  */
-export type MetricSource = 'function' | 'custom' | 'dlq' | 'bucket' | 'ses' | 'marker' | 'scheduler';
+export type MetricSource = 'function' | 'custom' | 'dlq' | 'bucket' | 'ses' | 'marker' | 'scheduler' | 'reputation';
 
 export interface MetricRef {
   source: MetricSource;
@@ -72,7 +74,15 @@ function need(cond: boolean, rel: string, what: string): void {
   if (!cond) throw new Error(`${rel}: ${what}`);
 }
 
-const SOURCES: MetricSource[] = ['function', 'custom', 'dlq', 'bucket', 'ses', 'marker', 'scheduler'];
+const SOURCES: MetricSource[] = ['function', 'custom', 'dlq', 'bucket', 'ses', 'marker', 'scheduler', 'reputation'];
+
+/**
+ * The account-level reputation metrics SES publishes: "Amazon SES automatically publishes two
+ * reputation-related metrics to Amazon CloudWatch: Reputation.BounceRate and
+ * Reputation.ComplaintRate", as "decimal numbers between 0 and 1"
+ * (https://docs.aws.amazon.com/ses/latest/DeveloperGuide/reputationdashboard-cloudwatch-alarm.html).
+ */
+export const REPUTATION_METRICS = ['Reputation.BounceRate', 'Reputation.ComplaintRate'];
 
 /**
  * contracts/contract.json: the names the Rust function and this stack share, written once
@@ -174,6 +184,8 @@ function checkMetric(rel: string, where: string, m: MetricRef, contract: Contrac
   need(typeof m.stat === 'string' && m.stat.length > 0, rel, `${where}: stat missing`);
   // An alarm on a name the function never emits sits in INSUFFICIENT_DATA (or OK) for ever.
   if (m.source === 'custom') need(m.name in contract.metrics, rel, `${where}: ${m.name} is not a metric of ${CONTRACT}`);
+  // Any other name in AWS/SES without dimensions is a metric SES never publishes.
+  if (m.source === 'reputation') need(REPUTATION_METRICS.includes(m.name), rel, `${where}: ${m.name} is not an SES reputation metric (${REPUTATION_METRICS.join(', ')})`);
   if (m.source === 'marker') {
     need(m.name in contract.log_markers, rel, `${where}: ${m.name} is not a log_markers id of ${CONTRACT}`);
     // A marker metric exists only where a metric filter makes it.

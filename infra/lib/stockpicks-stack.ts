@@ -14,6 +14,7 @@ import { Mail } from './constructs/mail';
 import { Monitoring } from './constructs/monitoring';
 import { Schedules } from './constructs/schedules';
 import { Storage } from './constructs/storage';
+import { Subscribers } from './constructs/subscribers';
 import { AlarmDef, Contract, DashboardDef, LifecycleRuleDef, loadAlarms, loadContract, loadDashboard, loadLifecycle, status } from './definitions';
 
 export { HOOK_DIR } from './constructs/delivery';
@@ -57,7 +58,13 @@ export interface StockpicksProps extends cdk.StackProps {
   weeklySchedule: string;
   sweepSchedule: string;
   emailSender: string;
-  emailRecipients: string;
+  /**
+   * The readers' SES contact list when it already exists in the account (SES allows one contact
+   * list per account); unset, the stack creates `stockpicks-${stage}` (retained on deletion).
+   */
+  contactList?: string;
+  /** The topic of the contact list readers subscribe to. */
+  contactTopic: string;
   alarmEmail: string;
   monthlyBudgetUsd: number;
   rateLimitPerMin: number;
@@ -81,10 +88,11 @@ export class StockpicksStack extends Stack {
     this.bucket = storage.bucket;
     const keys = new ApiKeys(this, 'ApiKeys', { stage: p.stage });
     const mail = new Mail(this, 'Mail', { stage: p.stage, sender: p.emailSender });
+    const subscribers = new Subscribers(this, 'Subscribers', { stage: p.stage, existingList: p.contactList, topic: p.contactTopic });
     this.analysis = new AnalysisFunction(this, 'Analysis', {
       stage: p.stage, bootstrapZip: p.bootstrapZip, architecture: p.architecture, memoryMb: p.memoryMb, timeoutSecs: p.timeoutSecs,
-      reservedConcurrency: p.reservedConcurrency, emailSender: p.emailSender, emailRecipients: p.emailRecipients, rateLimitPerMin: p.rateLimitPerMin,
-      bucket: storage.bucket, keys, mail, contract,
+      reservedConcurrency: p.reservedConcurrency, emailSender: p.emailSender, rateLimitPerMin: p.rateLimitPerMin,
+      bucket: storage.bucket, keys, mail, subscribers, contract,
     });
     this.schedules = new Schedules(this, 'Schedules', {
       stage: p.stage, weeklySchedule: p.weeklySchedule, sweepSchedule: p.sweepSchedule,
@@ -121,6 +129,9 @@ export class StockpicksStack extends Stack {
     new cdk.CfnOutput(this, 'BucketName', { value: storage.bucket.bucketName });
     new cdk.CfnOutput(this, 'FunctionName', { value: this.analysis.functionName });
     new cdk.CfnOutput(this, 'LiveAliasArn', { value: this.analysis.alias.functionArn });
+    // What `stockpicks subscribers add ADDRESS` adds contacts to.
+    new cdk.CfnOutput(this, 'ContactListName', { value: subscribers.listName });
+    new cdk.CfnOutput(this, 'ContactTopicName', { value: subscribers.topicName });
     new cdk.CfnOutput(this, 'AlphaVantageSecretArn', { value: keys.alphaVantage.secretArn });
     new cdk.CfnOutput(this, 'OpenAISecretArn', { value: keys.openai.secretArn });
     // The rollback workflow re-applies the async settings (and this destination) to its target.

@@ -9,6 +9,7 @@ import { Template } from 'aws-cdk-lib/assertions';
 import { Construct } from 'constructs';
 import { Mail } from '../lib/constructs/mail';
 import { Storage } from '../lib/constructs/storage';
+import { Subscribers } from '../lib/constructs/subscribers';
 import { loadContract, loadLifecycle } from '../lib/definitions';
 
 const DIR = path.join(__dirname, '..', 'lib', 'constructs');
@@ -17,7 +18,7 @@ const source = (f: string) => fs.readFileSync(f, 'utf8');
 describe('constructs', () => {
   it('live one per file, each with an exported Props interface and a (scope, id, props) constructor', () => {
     const files = fs.readdirSync(DIR).filter((f) => f.endsWith('.ts'));
-    assert.equal(files.length, 7);
+    assert.equal(files.length, 8);
     for (const f of files) {
       const text = source(path.join(DIR, f));
       const classes = [...text.matchAll(/^export class (\w+) extends Construct/gm)].map((m) => m[1]);
@@ -35,9 +36,11 @@ describe('constructs', () => {
     const stack = new Stack(new App(), 'Alone');
     new Storage(stack, 'Storage', { stage: 'dev', rules: loadLifecycle(undefined, loadContract()) });
     new Mail(stack, 'Mail', { stage: 'dev', sender: 'picks@stockpicks.test' });
+    new Subscribers(stack, 'Subscribers', { stage: 'dev', topic: 'weekly-picks' });
     const t = Template.fromStack(stack);
     t.resourceCountIs('AWS::S3::Bucket', 2);
     t.hasResourceProperties('AWS::S3::Bucket', { LoggingConfiguration: { LogFilePrefix: 'stockpicks-dev/' } });
     t.hasResourceProperties('AWS::SES::ConfigurationSet', { Name: 'stockpicks-dev' });
+    t.hasResourceProperties('AWS::SES::ContactList', { ContactListName: 'stockpicks-dev' });
   });
 });

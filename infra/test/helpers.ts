@@ -9,8 +9,11 @@ import { Template } from 'aws-cdk-lib/assertions';
 import { buildApp } from '../bin/app';
 import type { Definitions } from '../lib/stockpicks-stack';
 
-/** What vars.EMAIL_SENDER / EMAIL_RECIPIENTS / ALARM_EMAIL hold in a real deploy. */
-export const PROD_EMAILS = { emailSender: 'picks@stockpicks.test', emailRecipients: 'ann@readers.test,bob@readers.test', alarmEmail: 'ops@stockpicks.test' };
+/**
+ * What vars.EMAIL_SENDER / ALARM_EMAIL hold in a real deploy. Readers are no context any more
+ * (issue 15): they are contacts of the SES contact list.
+ */
+export const PROD_EMAILS = { emailSender: 'picks@stockpicks.test', alarmEmail: 'ops@stockpicks.test' };
 
 /**
  * The context of cdk.json (the feature flags and the defaults), which the CLI passes to the
@@ -49,6 +52,7 @@ export function resolver(template: any) {
       case 'AWS::Logs::LogGroup': return p.LogGroupName ?? id;
       case 'AWS::SecretsManager::Secret': return p.Name ?? id;
       case 'AWS::SES::ConfigurationSet': return p.Name ?? id;
+      case 'AWS::SES::ContactList': return p.ContactListName ?? id;
       case 'AWS::IAM::Role': return p.RoleName ?? id;
       case 'AWS::CodeDeploy::Application': return p.ApplicationName ?? id;
       case 'AWS::CodeDeploy::DeploymentGroup': return p.DeploymentGroupName ?? id;

@@ -45,6 +45,8 @@ const names: Record<string, string> = {
   sender,
   senderDomain: sender.split('@')[1],
   configurationSet: name(idOf('AWS::SES::ConfigurationSet')),
+  // The readers' list the stack creates (issue 15); its name is what SES_CONTACT_LIST holds.
+  contactList: resolve(res[fnId].Properties.Environment.Variables.SES_CONTACT_LIST),
   alphaVantageSecret: arnOf(idOf('AWS::SecretsManager::Secret', (r) => r.Properties.Name.includes('alpha-vantage'))),
   openaiSecret: arnOf(idOf('AWS::SecretsManager::Secret', (r) => r.Properties.Name.includes('openai'))),
   logGroup: name(res[fnId].Properties.LoggingConfig.LogGroup.Ref),
@@ -57,10 +59,13 @@ const names: Record<string, string> = {
   application: name(idOf('AWS::CodeDeploy::Application')),
   deploymentGroup: name(idOf('AWS::CodeDeploy::DeploymentGroup')),
 };
+assert.equal(names.contactList, name(idOf('AWS::SES::ContactList')), 'the function lists the list the stack creates');
 /** Sample values of what varies per run: any run id, date or number must be allowed alike. */
 const samples: Record<string, string> = {
   run: 'sched-20261130T1300Z', date: '2026-11-30', n: '3', symbol: 'BRK-B', record: '20261130T131502_sched-20261130T1300Z',
   version: '7', stream: '2026/11/30/[7]0123456789abcdef', shard: 'B',
+  // A reader's stable id (16 hex digits of a hash of the address): the name of their e-mail marks.
+  reader: '9f86d081884c7d65',
 };
 const fill = (s: string) =>
   s.replace(/\$\{(\w+)\}/g, (_, k) => { assert.ok(k in names, `unknown name \${${k}}`); return names[k]; })

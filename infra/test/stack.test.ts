@@ -165,13 +165,13 @@ describe('least privilege', () => {
     assert.match(JSON.stringify(deletes[0].Resource), /"\/runs\/\*\/chunks\/\*"\]\]\}$/);
   });
 
-  it('limits SES to ses:SendEmail / GetEmailIdentity on the sender identity and the configuration set', () => {
+  it('limits SES to ses:SendEmail / GetEmailIdentity on the sender identity and the configuration set, ListContacts on the readers\' list', () => {
     const sesSt = statements().filter((st) => [].concat(st.Action).some((a: string) => a.startsWith('ses:')));
     const text = JSON.stringify(sesSt);
     assert.match(text, /identity\/picks@stockpicks.test/);
     assert.match(text, /identity\/stockpicks.test/);
     assert.match(text, /configuration-set\/",\{"Ref":"MailConfigurationSet/);
-    assert.deepEqual([...new Set(sesSt.flatMap((st) => [].concat(st.Action)))].sort(), ['ses:GetEmailIdentity', 'ses:SendEmail']);
+    assert.deepEqual([...new Set(sesSt.flatMap((st) => [].concat(st.Action)))].sort(), ['ses:GetEmailIdentity', 'ses:ListContacts', 'ses:SendEmail']);
   });
 
   // AWSLambdaBasicExecutionRole allows logs:CreateLogGroup/CreateLogStream/PutLogEvents on
@@ -341,9 +341,8 @@ describe('placeholder and context', () => {
   // Issue 11, item 11: empty repository variables used to deploy prod with example.com.
   it('refuses to synth prod without real e-mail addresses; other stages fall back to placeholders', () => {
     assert.throws(() => synth({}), /emailSender=\(empty\): stage prod needs real e-mail addresses/);
-    assert.throws(() => synth({ ...PROD_EMAILS, emailRecipients: '' }), /emailRecipients=\(empty\)/);
     assert.throws(() => synth({ ...PROD_EMAILS, alarmEmail: 'ops@example.com' }), /alarmEmail=ops@example.com/);
-    assert.throws(() => synth({ ...PROD_EMAILS, emailRecipients: 'ann@readers.test,reader@example.com' }), /emailRecipients=/);
+    assert.throws(() => synth({ ...PROD_EMAILS, emailSender: 'picks@example.net' }), /emailSender=picks@example.net/);
     const dev = synth({ stage: 'dev' });
     dev.template.hasResourceProperties('AWS::Lambda::Function', { FunctionName: 'stockpicks-dev', Environment: { Variables: Match.objectLike({ EMAIL_SENDER: 'picks@example.com' }) } });
   });

