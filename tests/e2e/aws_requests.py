@@ -87,12 +87,13 @@ def to_iam(rec, bucket, sender, contact_list=None):
                {"action": "ses:SendEmail", "resource": "arn:aws:ses:${region}:${account}:identity/${senderDomain}"}]
         if body.get("ConfigurationSetName"):
             out.append({"action": "ses:SendEmail", "resource": "arn:aws:ses:${region}:${account}:configuration-set/${configurationSet}"})
-        # A message of a contact list is authorized on the list too (SES v2's SendEmail
-        # takes the contact-list resource type, Service Authorization Reference).
+        # A message of a contact list names it in ListManagementOptions, but IAM does not
+        # authorize the list for SendEmail: its resource types are identity, configuration-set
+        # and template only (Service Authorization Reference, Amazon SES v2,
+        # https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonsimpleemailservicev2.html).
         options = body.get("ListManagementOptions")
         if options:
             assert options.get("ContactListName") == contact_list, options
-            out.append({"action": "ses:SendEmail", "resource": "arn:aws:ses:${region}:${account}:contact-list/${contactList}"})
         return out
     m = re.match(r"^/v2/email/contact-lists/([^/]+)/contacts/list$", path)
     if m and rec["method"] == "POST":
