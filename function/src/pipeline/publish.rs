@@ -89,9 +89,10 @@ impl Delivery {
 
 /// Where a run's per-reader claims live: `runs/{id}/email/{reader id}.*` of the Lambda's
 /// bucket, keyed by [`ReaderId`] (not the reader's place in the list, which changes when
-/// someone joins or leaves between two attempts). Per reader: claim -> send -> mark. A retry skips readers already claimed; the one window left
-/// is a crash between the send and the mark (that reader gets no resend, and the missing mark
-/// is visible as a lock without a mark, which the sweep counts as EmailsUnconfirmed).
+/// someone joins or leaves between two attempts). Per reader: claim -> send -> mark. A
+/// retry skips readers already claimed; the one window left is a crash between the send and
+/// the mark (that reader gets no resend, and the missing mark is visible as a lock without a
+/// mark, which the sweep counts as EmailsUnconfirmed).
 pub struct Ledger<'a, S> {
     pub store: &'a S,
     pub run_id: &'a str,
