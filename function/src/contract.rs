@@ -149,19 +149,22 @@ mod tests {
         serde_json::from_str(CONTRACT).expect("contracts/contract.json is JSON")
     }
 
+    /// One section of the contract as name -> the string `field` of each entry.
+    fn section(c: &serde_json::Value, name: &str, field: &str) -> BTreeMap<String, String> {
+        let entries = c[name].as_object().unwrap_or_else(|| panic!("contract.json has a `{name}` object"));
+        entries
+            .iter()
+            .map(|(k, v)| (k.clone(), v[field].as_str().unwrap_or_else(|| panic!("{name}.{k} has a string `{field}`")).to_string()))
+            .collect()
+    }
+
     fn keys_of(v: &serde_json::Value, section: &str) -> Vec<String> {
         v[section].as_object().unwrap_or_else(|| panic!("contract.json has a `{section}` object")).keys().cloned().collect()
     }
 
     #[test]
     fn every_metric_is_declared_with_its_unit_and_every_declared_metric_exists() {
-        let c = contract();
-        let declared: BTreeMap<String, String> = c["metrics"]
-            .as_object()
-            .unwrap()
-            .iter()
-            .map(|(k, v)| (k.clone(), v["unit"].as_str().expect("each metric has a unit").to_string()))
-            .collect();
+        let declared = section(&contract(), "metrics", "unit");
         let code: BTreeMap<String, String> = Metric::ALL.iter().map(|m| (m.name().to_string(), m.unit().as_str().to_string())).collect();
         assert_eq!(code.len(), Metric::ALL.len(), "Metric::ALL lists each metric once");
         assert_eq!(code, declared, "Metric (function/src/contract.rs) and contracts/contract.json `metrics` differ");
@@ -205,26 +208,14 @@ mod tests {
 
     #[test]
     fn log_markers_are_the_contracts() {
-        let c = contract();
-        let declared: BTreeMap<String, String> = c["log_markers"]
-            .as_object()
-            .unwrap()
-            .iter()
-            .map(|(k, v)| (k.clone(), v["message"].as_str().expect("each marker has a message").to_string()))
-            .collect();
+        let declared = section(&contract(), "log_markers", "message");
         let code: BTreeMap<String, String> = marker::ALL.iter().map(|(k, m)| (k.to_string(), m.to_string())).collect();
         assert_eq!(code, declared, "contract::marker and contracts/contract.json `log_markers` differ");
     }
 
     #[test]
     fn s3_prefixes_are_the_contracts() {
-        let c = contract();
-        let declared: BTreeMap<String, String> = c["s3_prefixes"]
-            .as_object()
-            .unwrap()
-            .iter()
-            .map(|(k, v)| (k.clone(), v["prefix"].as_str().expect("each prefix has a prefix").to_string()))
-            .collect();
+        let declared = section(&contract(), "s3_prefixes", "prefix");
         let code: BTreeMap<String, String> = prefix::ALL.iter().map(|(k, p)| (k.to_string(), p.to_string())).collect();
         assert_eq!(code, declared, "contract::prefix and contracts/contract.json `s3_prefixes` differ");
     }
