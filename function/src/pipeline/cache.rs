@@ -77,8 +77,14 @@ struct Entitlement {
 /// so one bad entry costs its symbol a fetch, not the whole shard.
 #[derive(Default, Serialize, Deserialize)]
 struct ShardFile {
-    entries: BTreeMap<String, serde_json::Value>,
+    entries: BTreeMap<String, RawEntry>,
 }
+
+/// One entry as its JSON text: a shard can hold thousands (every symbol of a letter), and a
+/// parsed `serde_json::Value` tree of one is several times its text. The entries of a whole
+/// shard wait in memory until its last member is fetched, so as trees they were the largest
+/// part of a 10,000-symbol run's peak.
+type RawEntry = Box<serde_json::value::RawValue>;
 
 /// The shard a symbol's entry lives in: its first character (`A`-`Z` or `0`-`9`).
 pub fn shard_of(s: &Symbol) -> String {
@@ -95,7 +101,7 @@ pub fn shard_key(prefix: &str, shard: &str) -> String {
 #[derive(Default)]
 struct ShardRead {
     tag: Option<String>,
-    entries: BTreeMap<String, serde_json::Value>,
+    entries: BTreeMap<String, RawEntry>,
     unreadable: Option<String>,
 }
 
@@ -116,12 +122,11 @@ async fn read_shard<S: ObjectStore>(store: &S, key: &str) -> Result<ShardRead, S
 }
 
 /// Decodes one entry of a shard, filed under `symbol`; secrets in its strings masked.
-fn decode_entry(symbol: &str, v: &serde_json::Value) -> Result<CacheEntry, String> {
-    let len = serde_json::to_vec(v).map(|b| b.len()).unwrap_or(usize::MAX);
-    if len > MAX_ENTRY_BYTES {
+fn decode_entry(symbol: &str, v: &RawEntry) -> Result<CacheEntry, String> {
+    if v.get().len() > MAX_ENTRY_BYTES {
         return Err(format!("larger than {MAX_ENTRY_BYTES} bytes"));
     }
-    let e: CacheEntry = serde_json::from_value(v.clone()).map_err(|e| e.to_string())?;
+    let e: CacheEntry = serde_json::from_str(v.get()).map_err(|e| e.to_string())?;
     // An entry is only good for the symbol it is filed under.
     if e.symbol.as_str() != symbol {
         return Err(format!("the entry is for {}, not {symbol}", e.symbol));
@@ -369,7 +374,7 @@ async fn quotes<M: MarketData>(
 /// that came, and the shard as read at the start.
 struct PendingShard {
     remaining: usize,
-    fresh: Vec<(Symbol, i64, serde_json::Value)>,
+    fresh: Vec<(Symbol, i64, RawEntry)>,
     read: ShardRead,
 }
 
@@ -387,7 +392,7 @@ struct ShardWriter<S> {
 }
 
 impl<S: ObjectStore> ShardWriter<S> {
-    fn entry(&self, symbol: &Symbol, f: &Fundamentals, synthetic: bool) -> serde_json::Value {
+    fn entry(&self, symbol: &Symbol, f: &Fundamentals, synthetic: bool) -> RawEntry {
         let entry = CacheEntry {
             symbol: symbol.clone(),
             fetched_unix: self.now,
@@ -396,12 +401,12 @@ impl<S: ObjectStore> ShardWriter<S> {
             synthetic,
             fundamentals: Fundamentals { quote_price: None, ..f.clone() },
         };
-        serde_json::to_value(&entry).expect("entry serialises")
+        serde_json::value::to_raw_value(&entry).expect("entry serialises")
     }
 
     /// One member settled (`entry` when its OVERVIEW came): the shard is written when it was
     /// the last of the shard's members.
-    async fn settled(&self, symbol: &Symbol, entry: Option<serde_json::Value>) {
+    async fn settled(&self, symbol: &Symbol, entry: Option<RawEntry>) {
         let shard = shard_of(symbol);
         let ready = {
             let mut pending = self.pending.lock().expect("pending lock");
@@ -450,7 +455,7 @@ impl<S: ObjectStore> ShardWriter<S> {
 
     /// The conditional write, read again and merged on every loss. Returns how many of
     /// `fresh` the written shard holds.
-    async fn write_merged(&self, key: &str, mut base: ShardRead, fresh: &[(Symbol, i64, serde_json::Value)]) -> Result<usize, String> {
+    async fn write_merged(&self, key: &str, mut base: ShardRead, fresh: &[(Symbol, i64, RawEntry)]) -> Result<usize, String> {
         for _ in 0..WRITE_ATTEMPTS {
             let (body, kept) = merge(&base.entries, fresh, self.now, self.max_age_days);
             let result = match &base.tag {
@@ -475,14 +480,9 @@ impl<S: ObjectStore> ShardWriter<S> {
 /// newer than ours for the same symbol wins: another lane fetched it later), bounded to
 /// [`MAX_SHARD_BYTES`] by leaving out the oldest entries. Returns the body and how many of
 /// `fresh` it holds.
-fn merge(
-    base: &BTreeMap<String, serde_json::Value>,
-    fresh: &[(Symbol, i64, serde_json::Value)],
-    now: i64,
-    max_age_days: i64,
-) -> (Vec<u8>, usize) {
+fn merge(base: &BTreeMap<String, RawEntry>, fresh: &[(Symbol, i64, RawEntry)], now: i64, max_age_days: i64) -> (Vec<u8>, usize) {
     // (symbol, fetched, entry, is ours)
-    let mut all: BTreeMap<String, (i64, &serde_json::Value, bool)> = BTreeMap::new();
+    let mut all: BTreeMap<String, (i64, &RawEntry, bool)> = BTreeMap::new();
     for (symbol, v) in base {
         // Kept while it could still serve a run of its own source; anything else goes. An
         // entry a concurrent lane wrote after this call read its clock is not "from the
@@ -501,8 +501,7 @@ fn merge(
         }
     }
     // Newest first until the bound; the JSON around the entries is a few bytes each.
-    let mut by_age: Vec<(&String, usize, i64, bool)> =
-        all.iter().map(|(s, (t, v, ours))| (s, serde_json::to_vec(v).map(|b| b.len()).unwrap_or(usize::MAX), *t, *ours)).collect();
+    let mut by_age: Vec<(&String, usize, i64, bool)> = all.iter().map(|(s, (t, v, ours))| (s, v.get().len(), *t, *ours)).collect();
     by_age.sort_by(|a, b| b.2.cmp(&a.2).then(a.0.cmp(b.0)));
     let mut budget = MAX_SHARD_BYTES.saturating_sub(64);
     let mut file = ShardFile::default();
@@ -529,7 +528,7 @@ mod tests {
         Symbol::parse(s).unwrap()
     }
 
-    fn entry(s: &str, fetched: i64, next: Option<&str>, name_len: usize) -> serde_json::Value {
+    fn entry(s: &str, fetched: i64, next: Option<&str>, name_len: usize) -> RawEntry {
         let e = CacheEntry {
             symbol: sym(s),
             fetched_unix: fetched,
@@ -538,7 +537,7 @@ mod tests {
             synthetic: false,
             fundamentals: Fundamentals { name: Some("x".repeat(name_len)), ..Fundamentals::default() },
         };
-        serde_json::to_value(&e).unwrap()
+        serde_json::value::to_raw_value(&e).unwrap()
     }
 
     fn decoded(body: &[u8]) -> BTreeMap<String, CacheEntry> {
@@ -563,7 +562,7 @@ mod tests {
         base.insert("AAPL".to_string(), entry("AAPL", now - 3 * DAY, None, 4)); // valid, not refetched
         base.insert("ABT".to_string(), entry("ABT", now - 40 * DAY, None, 4)); // too old
         base.insert("ADP".to_string(), entry("ADP", now - 3 * DAY, Some("2000-01-01"), 4)); // reported
-        base.insert("AMD".to_string(), serde_json::json!("not an entry"));
+        base.insert("AMD".to_string(), serde_json::value::to_raw_value("not an entry").unwrap());
         base.insert("AMZN".to_string(), entry("KO", now - DAY, None, 4)); // filed under another symbol
         base.insert("ABBV".to_string(), entry("ABBV", now + 60, None, 4)); // another lane, later than us
         let fresh = vec![(sym("ABBV"), now, entry("ABBV", now, None, 1)), (sym("ACN"), now, entry("ACN", now, None, 1))];
@@ -579,7 +578,7 @@ mod tests {
         let now = 20_000 * DAY;
         // 40 entries of ~240 KB: ~9.6 MB, over the 8 MiB bound.
         let big = 240 * 1024;
-        let base: BTreeMap<String, serde_json::Value> =
+        let base: BTreeMap<String, RawEntry> =
             (0..40).map(|i| (format!("A{i:02}"), entry(&format!("A{i:02}"), now - DAY - i as i64, None, big))).collect();
         let fresh = vec![(sym("AZ"), now, entry("AZ", now, None, big)), (sym("AY"), now, entry("AY", now, None, 300 * 1024))];
         let (body, kept) = merge(&base, &fresh, now, 30);
