@@ -218,22 +218,15 @@ impl MailConfig {
             Some(u) => Some(check_unsubscribe(&u)?),
             None => None,
         };
-        let contact_list = match get("SES_CONTACT_LIST") {
-            Some(name) => {
-                let topic = get("SES_CONTACT_TOPIC").unwrap_or_else(|| DEFAULT_CONTACT_TOPIC.to_string());
-                Some(ContactListConfig {
-                    name: check_ses_name("SES_CONTACT_LIST", name)?,
-                    topic: check_ses_name("SES_CONTACT_TOPIC", topic)?,
-                })
+        let contact_list = match (get("SES_CONTACT_LIST"), get("SES_CONTACT_TOPIC")) {
+            (Some(name), topic) => Some(ContactListConfig {
+                name: check_ses_name("SES_CONTACT_LIST", name)?,
+                topic: check_ses_name("SES_CONTACT_TOPIC", topic.unwrap_or_else(|| DEFAULT_CONTACT_TOPIC.to_string()))?,
+            }),
+            (None, Some(topic)) => {
+                return Err(ConfigError { var: "SES_CONTACT_TOPIC", value: topic, why: "set SES_CONTACT_LIST too".into() })
             }
-            None if get("SES_CONTACT_TOPIC").is_some() => {
-                return Err(ConfigError {
-                    var: "SES_CONTACT_TOPIC",
-                    value: get("SES_CONTACT_TOPIC").unwrap_or_default(),
-                    why: "set SES_CONTACT_LIST too".into(),
-                })
-            }
-            None => None,
+            (None, None) => None,
         };
         Ok(MailConfig { sender, recipients, unsubscribe, contact_list })
     }
